@@ -1,0 +1,83 @@
+# koop — build, test, demo, bench, install.
+# `make demo` and `make check` first run scripts/deps.sh, which installs the
+# Debian packages koop needs (or says which apt-get line to run), then call
+# this Makefile again so that pkg-config sees the freshly installed libraries.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+PKGS     = lua5.4 sqlite3 libedit
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+KOOP_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Isrc $(PKG_CFLAGS)
+LDLIBS      = $(PKG_LIBS) -lm -lutil
+
+SRC      := $(wildcard src/*.c)
+LUA_LIB  := $(shell find lib -name '*.lua' | LC_ALL=C sort)
+OBJ      := $(SRC:src/%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
+LIBOBJ   := $(filter-out $(BUILD)/main.o,$(OBJ))
+CTESTS   := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/*_test.c))
+TOOLS    := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
+KOOP     := $(BUILD)/koop
+
+SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+.PHONY: all check test demo bench install clean deps sanitize
+all: $(KOOP) $(CTESTS) $(TOOLS)
+
+$(KOOP): $(OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(LDLIBS)
+
+$(BUILD)/%.o: src/%.c src/koop.h | $(BUILD)
+	$(CC) $(KOOP_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+# lib/**/*.lua is compiled into the binary: a generated C file, never committed.
+$(BUILD)/embed: scripts/embed.c | $(BUILD)
+	$(CC) $(KOOP_CFLAGS) -O1 -o $@ $< $(PKG_LIBS)
+$(BUILD)/embedded.c: $(BUILD)/embed $(LUA_LIB)
+	$(BUILD)/embed $(LUA_LIB) > $@.tmp && mv $@.tmp $@
+$(BUILD)/embedded.o: $(BUILD)/embedded.c
+	$(CC) $(KOOP_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/c/%.c $(LIBOBJ) | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(KOOP_CFLAGS) $(CFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
+$(BUILD)/tools/%: tests/tools/%.c | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(KOOP_CFLAGS) $(CFLAGS) -o $@ $< $(LDLIBS)
+
+$(BUILD):
+	@mkdir -p $@
+
+deps:
+	@sh scripts/deps.sh
+
+# The whole suite, then the whole suite again under ASan + UBSan.
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/san CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all
+	@sh tests/run.sh $(BUILD) $(BUILD)/san
+
+# Only the suite, against an existing build (no sanitizer pass).
+test: all
+	@sh tests/run.sh $(BUILD)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/demo.sh $(KOOP)
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/bench/run.sh $(KOOP)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(KOOP) $(DESTDIR)$(PREFIX)/bin/koop
+	$(KOOP) help --man > $(BUILD)/koop.1
+	install -m 644 $(BUILD)/koop.1 $(DESTDIR)$(PREFIX)/share/man/man1/koop.1
+
+clean:
+	rm -rf $(BUILD)

@@ -204,7 +204,7 @@ static char combining_mark(long cp)
 static void letter(struct elem *e, char base, int variant, unsigned char sec)
 {
   int upper = base >= 'A' && base <= 'Z';
-  e->key = e->full = W_LETTER + 4 * (unsigned long)((upper ? base + 32 : base) - 'a') + variant;
+  e->key = e->full = W_LETTER + 4 * (unsigned long)((upper ? base + 32 : base) - 'a') + (unsigned long)variant;
   e->sec = sec;
   e->ter = (unsigned char)upper;
 }

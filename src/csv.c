@@ -741,10 +741,10 @@ static void take_header(lua_State *L, struct reader *r)
 /* Open a reader for (file, opts) at arguments 1-2 and push it. */
 static struct reader *open_reader(lua_State *L)
 {
-  const char *path = lua_tostring(L, 1);
   if (lua_type(L, 1) != LUA_TSTRING)
     koop_error_raise(L, "invalid", NULL, "koop.csv: file name expected, got %s",
                      luaL_typename(L, 1));
+  const char *path = lua_tostring(L, 1);
   struct koop_csv_options o;
   int header;
   int mode = read_options(L, 2, &o, &header);   /* + names or nil */
@@ -784,10 +784,10 @@ static int csv_open(lua_State *L)
 /* koop.csv.detect_encoding(file) → "utf-8" | "cp1250" | "utf-16le" | "utf-16be" */
 static int csv_detect_encoding(lua_State *L)
 {
-  const char *path = lua_tostring(L, 1);
   if (lua_type(L, 1) != LUA_TSTRING)
     return koop_error_raise(L, "invalid", NULL, "koop.csv.detect_encoding: file name expected, got %s",
                             luaL_typename(L, 1));
+  const char *path = lua_tostring(L, 1);
   const char *encoding = koop_csv_detect_encoding(path);
   if (!encoding) return koop_error_raise(L, "io", NULL, "cannot read %s: %s", path, strerror(errno));
   lua_pushstring(L, encoding);

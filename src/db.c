@@ -182,6 +182,18 @@ static void push_context (lua_State *L, const char *sql, size_t len, size_t off)
                     spaces + (sizeof spaces - 1 - (col - 14)));
 }
 
+/* The connection's busy timeout in ms (PRAGMA busy_timeout may have
+** changed koop's default). */
+static int busy_ms (sqlite3 *db) {
+  sqlite3_stmt *vm;
+  int ms = BUSY_MS;
+  if (sqlite3_prepare_v2(db, "PRAGMA busy_timeout", -1, &vm, NULL) == SQLITE_OK
+      && sqlite3_step(vm) == SQLITE_ROW)
+    ms = sqlite3_column_int(vm, 0);
+  sqlite3_finalize(vm);
+  return ms;
+}
+
 /* Push the message for e (sql at sqlidx, or 0; a parse error's offset
 ** counts from byte `base` of it). */
 static void push_message (lua_State *L, Conn *c, const SqlErr *e, int sqlidx,
@@ -196,7 +208,7 @@ static void push_message (lua_State *L, Conn *c, const SqlErr *e, int sqlidx,
                         "this transaction; run it again", c->path);
       else
         lua_pushfstring(L, "database %s is locked by another process "
-                        "(koop waited %d ms)", c->path, BUSY_MS);
+                        "(koop waited %d ms)", c->path, busy_ms(c->db));
       return;
     case SQLITE_READONLY:
       if (c->readonly) {

@@ -32,9 +32,10 @@
 #define AUTOCOMPLETE_BUDGET 10000000  /* VM instructions __autocomplete may use */
 
 /* Characters that end the word TAB completes.  '.' and ':' are not among
-** them, so `x = string.fo` completes "string.fo"; Lua's operators and
-** brackets are, so `1+math.p` completes "math.p". */
-static const char word_breaks[] = " \t\n\"'`@$><=;|&{(}),+-*/%^#~[]";
+** them, so `x = string.fo` completes "string.fo"; most of Lua's operators
+** and brackets are, so `1+math.hu` completes "math.hu".  '/', '-' and '~'
+** are not: they are common in the file names `.read` completes. */
+static const char word_breaks[] = " \t\n\"'`@$><=;|&{(}),+*%^#[]";
 
 /* What the editor needs between calls (libedit's callbacks carry no data). */
 static struct {
@@ -435,6 +436,10 @@ char *koop_edit_readline (const char *prompt, int *interrupted) {
   line = edit.L ? readline(prompt) : plain_readline(prompt);
   err = errno;
   sigaction(SIGINT, &old, NULL);
+  if (line != NULL && got_sigint) {  /* keys typed right after ^C hid it */
+    free(line);
+    line = NULL;
+  }
   *interrupted = line == NULL && (got_sigint || err == EINTR);
   return line;
 }

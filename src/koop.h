@@ -142,6 +142,15 @@ const char *koop_check_pesel(const char *s, size_t len, struct koop_pesel *out);
 /* Install koop.ids (pesel, nip, regon, terc). */
 void koop_open_ids(lua_State *L);
 
+/* ---- hash.c: SHA-256 for the audit log's hash chain ------------------ */
+
+/* The SHA-256 digest of len bytes at data (FIPS 180-4). */
+void koop_sha256(const void *data, size_t len, unsigned char out[32]);
+/* The same as 64 lowercase hex digits and a NUL. */
+void koop_sha256_hex(const void *data, size_t len, char out[65]);
+/* Install koop.sha256(s) -> hex digest into the koop table on top. */
+void koop_open_hash(lua_State *L);
+
 /* ---- edit.c: line editing (libedit) ---------------------------------- */
 
 /* Start line editing; history from `history_path` (may be NULL). */

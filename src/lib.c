@@ -19,23 +19,19 @@ static const struct koop_module *find_embedded (const char *name) {
   return NULL;
 }
 
-/* package.searchers entry: load an embedded module.  Chunk names start
-** with "@[koop]" so tracebacks and error locations can tell koop's own
-** frames from the user's. */
+/* package.searchers entry: load an embedded module.  They are bytecode
+** compiled at build time (scripts/embed.c) with chunk names starting
+** "@[koop]", so tracebacks can tell koop's own frames from the user's. */
 static int search_embedded (lua_State *L) {
   const char *name = luaL_checkstring(L, 1);
   const struct koop_module *m = find_embedded(name);
-  char chunkname[300];
   if (m == NULL) {
     lua_pushfstring(L, "no embedded module '%s'", name);
     return 1;
   }
-  snprintf(chunkname, sizeof chunkname, "@[koop]/%s.lua", name);
-  for (char *p = chunkname + 8; *p; p++)
-    if (*p == '.' && strcmp(p, ".lua") != 0) *p = '/';
-  if (luaL_loadbufferx(L, m->source, m->len, chunkname, "t") != LUA_OK)
+  if (luaL_loadbufferx(L, m->source, m->len, name, "b") != LUA_OK)
     return lua_error(L);
-  lua_pushstring(L, chunkname + 1);
+  lua_pushfstring(L, "[koop]/%s", name);
   return 2;
 }
 

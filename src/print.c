@@ -333,21 +333,28 @@ static size_t fmt_integer(char *buf, lua_Integer i) {
     "00010203040506070809101112131415161718192021222324252627282930313233"
     "34353637383940414243444546474849505152535455565758596061626364656667"
     "6869707172737475767778798081828384858687888990919293949596979899";
-  char tmp[24], *p = tmp + sizeof tmp;
-  size_t len = 0, n;
+  static const uint64_t tens[] = {
+    10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u, 100000000u,
+    1000000000u, 10000000000u, 100000000000u, 1000000000000u,
+    10000000000000u, 100000000000000u, 1000000000000000u,
+    10000000000000000u, 100000000000000000u, 1000000000000000000u,
+    10000000000000000000u
+  };
   lua_Unsigned u = i < 0 ? 0u - (lua_Unsigned)i : (lua_Unsigned)i;
+  size_t len = (i < 0) + 1, d = 0;
+  char *p;
+  while (d < sizeof tens / sizeof tens[0] && u >= tens[d]) d++;
+  len += d;
+  buf[0] = '-';
+  buf[len] = '\0';
+  p = buf + len;  /* digits are written from the end */
   while (u >= 100) {
     p -= 2;
     memcpy(p, pairs + (u % 100) * 2, 2);
     u /= 100;
   }
-  if (u >= 10) { p -= 2; memcpy(p, pairs + u * 2, 2); }
-  else *--p = (char)('0' + u);
-  if (i < 0) buf[len++] = '-';
-  n = (size_t)(tmp + sizeof tmp - p);
-  memcpy(buf + len, p, n);
-  len += n;
-  buf[len] = '\0';
+  if (u >= 10) memcpy(p - 2, pairs + u * 2, 2);
+  else p[-1] = (char)('0' + u);
   return len;
 }
 
@@ -379,10 +386,10 @@ static size_t fmt_float_fixed(char *buf, lua_Number n, int digits) {
   }
   if (!(a >= 1e-4 && a < limit)) return 0;  /* %g would use an exponent */
   for (int k = 0; k <= 6; k++) {
-    double m = nearbyint(a * pow10[k]);
-    if (m >= limit) return 0;
-    if (m / pow10[k] != a) continue;
-    uint64_t u = (uint64_t)m;
+    double x = a * pow10[k];
+    if (x >= limit) return 0;
+    uint64_t u = (uint64_t)(x + 0.5);  /* the nearest m, well within 2^53 */
+    if ((double)u / pow10[k] != a) continue;
     do { tmp[nd++] = (char)('0' + u % 10); u /= 10; } while (u);
     while (nd <= (size_t)k) tmp[nd++] = '0';  /* 0.25: a leading zero */
     if (n < 0) buf[len++] = '-';
@@ -540,34 +547,41 @@ static void quote_json(struct scratch *sc, struct sbuf *b, const char *s,
   sb_char(sc, b, '"');
 }
 
-/* The bytes that may force CSV quoting: quote, CR, LF and the separator's
-** first byte. */
-struct csv_bytes { unsigned char special[256]; const char *sep; size_t seplen; };
+/* A csv separator and the bytes that may force quoting: quote, CR, LF and
+** the separator's first byte (as a strcspn set). */
+struct csv_sep { char reject[5]; const char *sep; size_t seplen; };
 
-/* Fill cb for the separator sep. */
-static void csv_bytes_init(struct csv_bytes *cb, const char *sep,
-                           size_t seplen) {
-  memset(cb->special, 0, sizeof cb->special);
-  cb->special['"'] = cb->special['\r'] = cb->special['\n'] = 1;
-  cb->special[(unsigned char)sep[0]] = 1;
-  cb->sep = sep;
-  cb->seplen = seplen;
+/* Fill cs for the separator sep (seplen > 0). */
+static void csv_sep_init(struct csv_sep *cs, const char *sep, size_t seplen) {
+  memcpy(cs->reject, "\"\r\n", 4);
+  cs->reject[3] = sep[0];  /* NUL ends the set: such a separator is found
+                              where strcspn stops at a NUL anyway */
+  cs->reject[4] = '\0';
+  cs->sep = sep;
+  cs->seplen = seplen;
 }
 
-/* Append s as one CSV field (RFC 4180): quoted, with quotes doubled, when
-** it holds the separator, a quote, CR or LF. */
-static void quote_csv(struct scratch *sc, struct sbuf *b, const char *s,
-                      size_t len, const struct csv_bytes *cb) {
-  const unsigned char *p = (const unsigned char *)s;
-  int quote = 0;
-  for (size_t i = 0; i < len; i++) {
-    if (!cb->special[p[i]]) continue;
-    if (p[i] == '"' || p[i] == '\n' || p[i] == '\r' || cb->seplen == 1 ||
-        (len - i >= cb->seplen && memcmp(s + i, cb->sep, cb->seplen) == 0)) {
-      quote = 1;
-      break;
-    }
+/* True if the field s must be quoted.  s[len] must be NUL, as for every
+** Lua string: strcspn (vectorised in glibc) does the scanning. */
+static int csv_needs_quote(const char *s, size_t len,
+                           const struct csv_sep *cs) {
+  size_t i = 0;
+  while ((i += strcspn(s + i, cs->reject)) < len) {
+    char c = s[i];
+    if (c == '"' || c == '\r' || c == '\n') return 1;
+    if (c == cs->sep[0] && len - i >= cs->seplen &&
+        memcmp(s + i, cs->sep, cs->seplen) == 0)
+      return 1;
+    i++;  /* an embedded NUL, or a longer separator's first byte only */
   }
+  return 0;
+}
+
+/* Append the Lua string s as one CSV field (RFC 4180): quoted, with quotes
+** doubled, when it holds the separator, a quote, CR or LF. */
+static void quote_csv(struct scratch *sc, struct sbuf *b, const char *s,
+                      size_t len, const struct csv_sep *cs) {
+  int quote = csv_needs_quote(s, len, cs);
   if (!quote) { sb_add(sc, b, s, len); return; }
   sb_char(sc, b, '"');
   for (;;) {
@@ -1343,6 +1357,45 @@ static void more_rows(struct render *rd, struct sbuf *b, size_t more) {
   sb_add(rd->sc, b, buf, (size_t)len);
 }
 
+/* Make room for a number written in place at the end of b. */
+static char *number_slot(struct scratch *sc, struct sbuf *b) {
+  if (b->cap - b->n < NUMBUF) sb_grow(sc, b, NUMBUF);
+  return b->p + b->n;
+}
+
+/* Append the csv text of the cell value on top of the stack.  Strings and
+** numbers, nearly every cell, take the short way: numbers are written in
+** place, strings are scanned and copied once. */
+static void csv_cell(struct render *rd, const struct csv_sep *cs) {
+  lua_State *L = rd->L;
+  struct scratch *sc = rd->sc;
+  struct sbuf *b = &sc->out;
+  struct cell_value cv;
+  size_t len;
+  const char *s;
+  switch (lua_type(L, -1)) {
+    case LUA_TNIL:
+      return;
+    case LUA_TSTRING:
+      s = lua_tolstring(L, -1, &len);
+      quote_csv(sc, b, s, len, cs);
+      return;
+    case LUA_TNUMBER:
+      if (lua_isinteger(L, -1)) {
+        b->n += fmt_integer(number_slot(sc, b), lua_tointeger(L, -1));
+      } else {
+        lua_Number n = lua_tonumber(L, -1);
+        b->n += isfinite(n) ? fmt_float_exact(number_slot(sc, b), n)
+                            : fmt_float_lua(number_slot(sc, b), n);
+      }
+      return;
+    default:
+      cell_read(rd, &cv, 1);
+      if (cv.kind == CELL_TEXT) quote_csv(sc, b, cv.s, cv.len, cs);
+      else sb_add(sc, b, cv.s, cv.len);
+  }
+}
+
 /* csv: a header line, then one record per row (RFC 4180). */
 static void render_csv(struct render *rd) {
   lua_State *L = rd->L;
@@ -1350,15 +1403,14 @@ static void render_csv(struct render *rd) {
   struct sbuf *b = &sc->out;
   const char *eol = rd->crlf ? "\r\n" : "\n";
   size_t eollen = rd->crlf ? 2 : 1, shown;
-  struct cell_value cv;
-  struct csv_bytes cb;
-  csv_bytes_init(&cb, rd->sep, rd->seplen);
+  struct csv_sep cs;
+  csv_sep_init(&cs, rd->sep, rd->seplen);
   if (rd->header && rd->ncols > 0) {
     for (size_t c = 0; c < rd->ncols; c++) {
       size_t len;
       const char *s = lua_tolstring(L, rd->keys + (int)c, &len);
       if (c > 0) sb_add(sc, b, rd->sep, rd->seplen);
-      quote_csv(sc, b, s, len, &cb);
+      quote_csv(sc, b, s, len, &cs);
     }
     sb_add(sc, b, eol, eollen);
   }
@@ -1367,17 +1419,39 @@ static void render_csv(struct render *rd) {
     int row = row_push(rd, r);
     check_interrupt(rd, r);
     for (size_t c = 0; c < rd->ncols; c++) {
-      if (c > 0) sb_add(sc, b, rd->sep, rd->seplen);
-      cell_push(rd, row, c);
-      cell_read(rd, &cv, 1);
-      if (cv.kind == CELL_TEXT)
-        quote_csv(sc, b, cv.s, cv.len, &cb);
-      else
-        sb_add(sc, b, cv.s, cv.len);
-      lua_pop(L, 1);
+      if (c > 0) {
+        if (rd->seplen == 1) sb_char(sc, b, rd->sep[0]);
+        else sb_add(sc, b, rd->sep, rd->seplen);
+      }
+      cell_push(rd, row, c);  /* stays on the stack until the row is done */
+      csv_cell(rd, &cs);
     }
     sb_add(sc, b, eol, eollen);
-    lua_pop(L, 1);
+    lua_settop(L, row - 1);
+  }
+}
+
+/* Append the JSON value of the cell on top of the stack (NULL is null,
+** inf is 1e999 as sqlite3 writes it, NaN is null). */
+static void json_cell(struct render *rd) {
+  lua_State *L = rd->L;
+  struct scratch *sc = rd->sc;
+  struct sbuf *b = &sc->out;
+  struct cell_value cv;
+  if (lua_type(L, -1) == LUA_TNUMBER && lua_isinteger(L, -1)) {
+    b->n += fmt_integer(number_slot(sc, b), lua_tointeger(L, -1));
+    return;
+  }
+  cell_read(rd, &cv, 1);
+  switch (cv.kind) {
+    case CELL_NULL: sb_add(sc, b, "null", 4); break;
+    case CELL_TEXT: quote_json(sc, b, cv.s, cv.len); break;
+    case CELL_FLOAT:
+      if (isnan(cv.n)) sb_add(sc, b, "null", 4);
+      else if (isinf(cv.n)) sb_str(sc, b, cv.n > 0 ? "1e999" : "-1e999");
+      else sb_add(sc, b, cv.s, cv.len);
+      break;
+    default: sb_add(sc, b, cv.s, cv.len); break;
   }
 }
 
@@ -1387,7 +1461,6 @@ static void render_json(struct render *rd) {
   lua_State *L = rd->L;
   struct scratch *sc = rd->sc;
   struct sbuf *b = &sc->out;
-  struct cell_value cv;
   size_t shown = rd->nrows < rd->max_rows ? rd->nrows : rd->max_rows;
   size_t *keyoff = lua_newuserdatauv(L, (rd->ncols + 1) * sizeof *keyoff, 0);
   /* the `"name":` prefixes, escaped once, kept in the arena */
@@ -1409,22 +1482,11 @@ static void render_json(struct render *rd) {
     for (size_t c = 0; c < rd->ncols; c++) {
       if (c > 0) sb_char(sc, b, ',');
       sb_add(sc, b, sc->arena.p + keyoff[c], keyoff[c + 1] - keyoff[c]);
-      cell_push(rd, row, c);
-      cell_read(rd, &cv, 1);
-      switch (cv.kind) {
-        case CELL_NULL: sb_add(sc, b, "null", 4); break;
-        case CELL_TEXT: quote_json(sc, b, cv.s, cv.len); break;
-        case CELL_FLOAT:
-          if (isnan(cv.n)) sb_add(sc, b, "null", 4);
-          else if (isinf(cv.n)) sb_str(sc, b, cv.n > 0 ? "1e999" : "-1e999");
-          else sb_add(sc, b, cv.s, cv.len);
-          break;
-        default: sb_add(sc, b, cv.s, cv.len); break;
-      }
-      lua_pop(L, 1);
+      cell_push(rd, row, c);  /* stays on the stack until the row is done */
+      json_cell(rd);
     }
     sb_char(sc, b, '}');
-    lua_pop(L, 1);
+    lua_settop(L, row - 1);
   }
   sb_add(sc, b, "]\n", 2);
 }

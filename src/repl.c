@@ -28,6 +28,7 @@
 struct repl {
   lua_State *L;
   int tty;      /* standard input is a terminal */
+  int prompted; /* the last prompt was not empty: end the output with a newline */
   int timer;    /* .timer on: say how long each entry took */
   int quit;     /* .quit was entered */
 };
@@ -126,6 +127,7 @@ static int push_line (struct repl *r, int first) {
     lua_pop(L, 1);
     lua_pushstring(L, fallback);
   }
+  r->prompted = lua_rawlen(L, -1) > 0;
   line = koop_edit_readline(lua_tostring(L, -1), &interrupted);
   lua_pop(L, 1);
   if (line == NULL) return interrupted ? -1 : 0;
@@ -663,7 +665,7 @@ static void banner (lua_State *L) {
 }
 
 int koop_repl (lua_State *L) {
-  struct repl r = { L, isatty(STDIN_FILENO), 0, 0 };
+  struct repl r = { L, isatty(STDIN_FILENO), 0, 0, 0 };
   int base = lua_gettop(L);
   if (r.tty) {
     koop_edit_init(L, koop_edit_history_path());
@@ -678,7 +680,7 @@ int koop_repl (lua_State *L) {
     else if (status != ENTRY_EMPTY) report(&r, status);
     lua_settop(L, base);
   }
-  if (r.tty && !r.quit) fputc('\n', stdout);
+  if (r.prompted && !r.quit) fputc('\n', stdout);  /* after the prompt Ctrl-D ended */
   push_db(L);
   rollback_open(&r, lua_gettop(L), "warning: the open transaction was rolled back");
   lua_settop(L, base);

@@ -11,10 +11,17 @@ passed=0
 failed=0
 rc=0
 
+# A sanitizer report in any command's stderr is a failure of its own, so
+# that tests looking only at stdout still catch leaks and UB.
+sanitizer_check() {
+  if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T/err"; then
+    flunk "sanitizer-clean: $*" "sanitizer report"
+  fi
+}
 # run CMD...: stdout → $T/out, stderr → $T/err, status → $rc; stdin empty.
-run() { "$@" >"$T/out" 2>"$T/err" </dev/null; rc=$?; }
+run() { "$@" >"$T/out" 2>"$T/err" </dev/null; rc=$?; sanitizer_check "$@"; }
 # run_in TEXT CMD...: the same with TEXT on standard input.
-run_in() { _in=$1; shift; printf '%s' "$_in" | "$@" >"$T/out" 2>"$T/err"; rc=$?; }
+run_in() { _in=$1; shift; printf '%s' "$_in" | "$@" >"$T/out" 2>"$T/err"; rc=$?; sanitizer_check "$@"; }
 
 pass() { passed=$((passed + 1)); echo "ok - $1"; }
 flunk() {

@@ -22,6 +22,10 @@ tally() {
   else
     p=${line%% passed*}
     f=${line#*, }; f=${f%% failed*}
+    if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$log"; then
+      f=$((f + 1))
+      echo "not ok - $1: sanitizer report"
+    fi
     if [ "$f" -gt 0 ] || [ "$2" -ne 0 ]; then
       [ "$f" -eq 0 ] && f=1
       echo "FAIL $1 ($line, exit status $2)"

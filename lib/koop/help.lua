@@ -1,8 +1,13 @@
 -- koop.help — every help text koop shows: `koop --help`, `koop help TOPIC`
 -- and the man page (`koop help --man`) are all made from this one table,
--- so they cannot disagree.  Topics are added by the modules that own them
--- (help.topic{...}); the order of `topics` is the order in the man page.
-local M = { topics = {}, by_name = {} }
+-- so they cannot disagree.  Topics and commands are registered by the
+-- modules that own them (cli.topic / cli.command); the order of
+-- registration is the order in the man page.  All domain modules are
+-- loaded first so that every topic is known.
+local cli = require "koop.cli"
+cli.load_all()
+
+local M = { topics = cli.topics, by_name = cli.topics }
 
 M.synopsis = [==[
 koop [options] [script [args...]]
@@ -44,13 +49,7 @@ M.exit_status = {
   { "3", "koop due: something is overdue" },
 }
 
---- Add a help topic {name=, summary=, usage=, text=, command=bool}.
-function M.topic(t)
-  assert(t.name and t.summary and t.text, "help topic needs name, summary, text")
-  if not M.by_name[t.name] then M.topics[#M.topics + 1] = t end
-  M.by_name[t.name] = t
-  return t
-end
+M.topic = cli.topic
 
 local function wrap(text, width, indent)
   local out, line = {}, ""

@@ -1,8 +1,8 @@
 # W1 — bulk load: read the CSV and insert every row into a fresh on-disk
 # database in one transaction.  Every contender creates the table from
-# schema.sql.  Journal and PRAGMAs are each tool's defaults (SQLite's:
-# rollback journal, synchronous=FULL, 2 MB page cache); koop's connections
-# use WAL, so its commit writes the pages twice (WAL, then checkpoint).  The
+# schema.sql.  Nobody sets a PRAGMA, so all run with SQLite's defaults
+# (rollback journal, synchronous=FULL, 2 MB page cache): koop.open with
+# schema=false leaves them alone (only koop's own databases get WAL); the
 # report notes each database's journal mode.  Checked: every database holds
 # exactly the values and types raw C stored (db_digest).
 # shellcheck shell=sh disable=SC2034  # the variables are read by run.sh

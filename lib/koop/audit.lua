@@ -1,0 +1,210 @@
+-- koop.audit — the audit log: who (--as) changed what, when, from what to
+-- what.  Every add, update and delete through the domain API, every import
+-- and every read of restricted data writes one row, in the transaction of
+-- the change itself, so a change and its record commit or vanish together.
+--
+-- The log is append-only (triggers refuse UPDATE and DELETE) and
+-- hash-chained: each row stores the previous row's hash and
+--   hash = sha256(prev_hash | seq | ts | actor | action | entity | entity_id
+--                 | before_json | after_json)
+-- with every text field written as LENGTH:TEXT (absent ones as "-"), so no
+-- two different rows hash the same text.  seq comes from AUTOINCREMENT's
+-- counter, never reused, so a deleted last row leaves a visible gap.
+-- audit.verify() walks the chain and says what was modified, deleted or
+-- inserted, and where.  This detects changes made behind koop's back; it
+-- cannot stop someone who rewrites the whole chain with recomputed hashes.
+--
+--   audit.verify()                   true, {}, rows | false, problems, rows
+--   audit.log{entity=, id=, since=, until=, actor=, action=, limit=}
+--                                    a result set, oldest first
+--   audit.record{action=, entity=, id=, before=, after=}  (tables, JSON-encoded)
+--   audit.access(entity, id, what)   log a read of restricted data
+--   audit.append(db, action, entity, id, before_json, after_json)
+--                                    the fast path used by the entity framework
+local koop = require "koop"
+local schema = require "koop.schema"
+local json = require "koop.json"
+local dates = require "koop.dates"
+
+local M = {}
+local GENESIS = string.rep("0", 64)
+M.GENESIS = GENESIS
+
+-- Singular entity names ("institution") -> collection names, filled in by
+-- koop.entity, so that audit.log{entity=} accepts either.
+M.aliases = {}
+
+schema.define(2, "audit log", [[
+CREATE TABLE audit_log (
+  seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+  ts          TEXT NOT NULL,            -- UTC, YYYY-MM-DDTHH:MM:SSZ
+  actor       TEXT NOT NULL,            -- --as, $KOOP_USER or the login name
+  action      TEXT NOT NULL,            -- add, update, delete, import, access, ...
+  entity      TEXT NOT NULL,            -- collection name, e.g. institutions
+  entity_id   TEXT,
+  before_json TEXT,
+  after_json  TEXT,
+  prev_hash   TEXT NOT NULL,
+  hash        TEXT NOT NULL
+);
+CREATE INDEX audit_log_entity ON audit_log(entity, entity_id);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: its rows cannot be changed'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: its rows cannot be deleted'); END;
+]])
+
+local sha256 = koop.sha256
+local concat, date = table.concat, os.date
+
+-- LENGTH:TEXT, or "-" for an absent value.
+local function part(s)
+  if s == nil then return "-" end
+  return #s .. ":" .. s
+end
+
+-- The hash of a row.
+local function row_hash(prev, seq, ts, actor, action, entity, id, before, after)
+  return sha256(concat({ prev, seq, part(ts), part(actor), part(action), part(entity),
+    part(id), part(before), part(after) }, "|"))
+end
+
+local LAST = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
+local COUNTER = "SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'"
+local INSERT = "INSERT INTO audit_log (seq, ts, actor, action, entity, entity_id, "
+  .. "before_json, after_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+--- Append a row (inside the caller's transaction); returns its seq.
+--- id may be a number or text; before/after are JSON text or nil.
+function M.append(db, action, entity, id, before, after)
+  local last = db:first(LAST)
+  local prev = last and last.hash or GENESIS
+  local top = last and last.seq or 0
+  local counter = db:value(COUNTER)
+  if counter and counter > top then top = counter end   -- a deleted tail stays a gap
+  local seq = top + 1
+  local ts = date("!%Y-%m-%dT%H:%M:%SZ")
+  local actor = koop.actor or "unknown"
+  if id ~= nil then id = tostring(id) end
+  db:exec(INSERT, seq, ts, actor, action, entity, id, before, after, prev,
+    row_hash(prev, seq, ts, actor, action, entity, id, before, after))
+  return seq
+end
+
+--- Record an event with before/after as Lua values (encoded as canonical JSON).
+function M.record(r)
+  local db = schema.db()
+  local before = r.before ~= nil and json.encode(r.before) or nil
+  local after = r.after ~= nil and json.encode(r.after) or nil
+  return db:tx(M.append, db, r.action, r.entity, r.id, before, after)
+end
+
+--- Log a read of restricted personal data: what was read, of which object.
+function M.access(entity, id, what)
+  if type(entity) ~= "string" or entity == "" then
+    koop.raise{ code = "invalid", field = "entity", message = "audit.access: entity must be a collection name" }
+  end
+  return M.record{ action = "access", entity = entity, id = id, after = { what = what } }
+end
+
+-- {==================== reading the log ====================
+
+-- A short readable description of a row's change.
+local function describe(action, before, after)
+  if action == "update" and before and after then
+    local b, a = json.decode(before), json.decode(after)
+    local keys, out = {}, {}
+    for k in pairs(a) do keys[#keys + 1] = k end
+    table.sort(keys)
+    for _, k in ipairs(keys) do
+      out[#out + 1] = ("%s: %s → %s"):format(k, json.value(b[k]), json.value(a[k]))
+    end
+    return concat(out, ", ")
+  end
+  return after or before or ""
+end
+
+local log_columns = { "seq", "ts", "actor", "action", "entity", "entity_id", "change" }
+
+--- The log as a result set (oldest first): {entity=, id=, since=, until=,
+--- actor=, action=, limit=}; since/until are dates (until inclusive).
+function M.log(q)
+  q = q or {}
+  local db = schema.db()
+  local where, args = {}, {}
+  for k in pairs(q) do
+    if not ({ entity = 1, id = 1, since = 1, ["until"] = 1, actor = 1, action = 1, limit = 1 })[k] then
+      koop.raise{ code = "invalid", field = tostring(k), message = ("audit.log: unknown option '%s' (known: entity, id, since, until, actor, action, limit)"):format(tostring(k)) }
+    end
+  end
+  if q.entity then
+    where[#where + 1] = "entity = ?"
+    args[#args + 1] = M.aliases[q.entity] or q.entity
+  end
+  if q.id ~= nil then where[#where + 1] = "entity_id = ?"; args[#args + 1] = tostring(q.id) end
+  if q.since then
+    dates.check(q.since, "since")
+    where[#where + 1] = "ts >= ?"; args[#args + 1] = q.since
+  end
+  if q["until"] then
+    dates.check(q["until"], "until")
+    where[#where + 1] = "ts < ?"; args[#args + 1] = dates.add(q["until"], 1)
+  end
+  if q.actor then where[#where + 1] = "actor = ?"; args[#args + 1] = q.actor end
+  if q.action then where[#where + 1] = "action = ?"; args[#args + 1] = q.action end
+  local sql = "SELECT seq, ts, actor, action, entity, entity_id, before_json, after_json FROM audit_log"
+  if #where > 0 then sql = sql .. " WHERE " .. concat(where, " AND ") end
+  sql = sql .. " ORDER BY seq"
+  if q.limit then
+    if math.type(q.limit) ~= "integer" or q.limit < 0 then
+      koop.raise{ code = "invalid", field = "limit", message = "audit.log: limit must be a whole number" }
+    end
+    -- the newest `limit` rows, still oldest first
+    sql = "SELECT * FROM (" .. sql:gsub(" ORDER BY seq$", " ORDER BY seq DESC LIMIT ?") .. ") ORDER BY seq"
+    args[#args + 1] = q.limit
+  end
+  local rows = db:query(sql, table.unpack(args))
+  for _, r in ipairs(rows) do r.change = describe(r.action, r.before_json, r.after_json) end
+  rows.columns = log_columns
+  return rows
+end
+
+--- Check the hash chain: true, {}, n when intact; else false and a list of
+--- problems ("row 17: hash mismatch (modified)", ...), and n rows read.
+function M.verify()
+  local db = schema.db()
+  local problems, n = {}, 0
+  local prev_seq, prev_hash = 0, GENESIS
+  local function missing(from, to)
+    problems[#problems + 1] = from == to and ("row %d missing (deleted)"):format(from)
+      or ("rows %d-%d missing (deleted)"):format(from, to)
+  end
+  for seq, ts, actor, action, entity, id, before, after, ph, h in db:urows(
+      "SELECT seq, ts, actor, action, entity, entity_id, before_json, after_json, prev_hash, hash FROM audit_log ORDER BY seq") do
+    n = n + 1
+    if math.type(seq) ~= "integer" then
+      problems[#problems + 1] = ("a row with seq %s (inserted)"):format(tostring(seq))
+    else
+      if seq > prev_seq + 1 then
+        missing(prev_seq + 1, seq - 1)
+      elseif ph ~= prev_hash then
+        problems[#problems + 1] = seq == 1
+          and "row 1: prev_hash is not the start of the chain (inserted)"
+          or ("row %d: prev_hash does not follow row %d (inserted, or row %d rewritten)"):format(seq, prev_seq, prev_seq)
+      end
+      local ok = type(ts) == "string" and type(actor) == "string" and type(action) == "string"
+        and type(entity) == "string" and type(ph) == "string"
+      if not ok or row_hash(ph, seq, ts, actor, action, entity, id, before, after) ~= h then
+        problems[#problems + 1] = ("row %d: hash mismatch (modified)"):format(seq)
+      end
+      prev_seq, prev_hash = seq, h
+    end
+  end
+  local counter = db:value(COUNTER)
+  if counter and counter > prev_seq then missing(prev_seq + 1, counter) end
+  return #problems == 0, problems, n
+end
+
+-- }====================
+
+return M

@@ -1,0 +1,106 @@
+/*
+** hash.c — SHA-256 (FIPS 180-4) for the audit log's hash chain, with no
+** dependency: koop_sha256() for C and koop.sha256(s) -> 64 hex digits
+** for Lua.  The audit log hashes every change it records, so this is the
+** plain, fast textbook form: one compression function, a 64-byte block
+** buffer, big-endian words.
+*/
+#include <string.h>
+
+#include "koop.h"
+
+static const uint32_t K[64] = {
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
+  0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+  0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+  0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+  0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+  0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+  0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+  0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+  0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2
+};
+
+#define ROTR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+/* Fold one 64-byte block into the state h. */
+static void compress (uint32_t h[8], const unsigned char *p) {
+  uint32_t w[64], a, b, c, d, e, f, g, k, t1, t2;
+  int i;
+  for (i = 0; i < 16; i++, p += 4)
+    w[i] = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+  for (; i < 64; i++) {
+    uint32_t s0 = ROTR(w[i-15], 7) ^ ROTR(w[i-15], 18) ^ (w[i-15] >> 3);
+    uint32_t s1 = ROTR(w[i-2], 17) ^ ROTR(w[i-2], 19) ^ (w[i-2] >> 10);
+    w[i] = w[i-16] + s0 + w[i-7] + s1;
+  }
+  a = h[0]; b = h[1]; c = h[2]; d = h[3]; e = h[4]; f = h[5]; g = h[6]; k = h[7];
+  for (i = 0; i < 64; i++) {
+    t1 = k + (ROTR(e, 6) ^ ROTR(e, 11) ^ ROTR(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
+    t2 = (ROTR(a, 2) ^ ROTR(a, 13) ^ ROTR(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+    k = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+  }
+  h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += k;
+}
+
+void koop_sha256 (const void *data, size_t len, unsigned char out[32]) {
+  static const uint32_t init[8] = {
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19
+  };
+  const unsigned char *p = data;
+  unsigned char block[128];
+  uint64_t bits = (uint64_t)len * 8;
+  size_t rest, pad, i;
+  uint32_t h[8];
+  memcpy(h, init, sizeof h);
+  for (; len >= 64; len -= 64, p += 64) compress(h, p);
+  /* the tail, a 1 bit, zeros, and the length in bits: one or two blocks */
+  rest = len;
+  if (rest > 0) memcpy(block, p, rest);
+  pad = rest < 56 ? 64 : 128;
+  block[rest] = 0x80;
+  memset(block + rest + 1, 0, pad - rest - 1);
+  for (i = 0; i < 8; i++) block[pad - 1 - i] = (unsigned char)(bits >> (8 * i));
+  compress(h, block);
+  if (pad == 128) compress(h, block + 64);
+  for (i = 0; i < 8; i++) {
+    out[4*i] = (unsigned char)(h[i] >> 24);
+    out[4*i+1] = (unsigned char)(h[i] >> 16);
+    out[4*i+2] = (unsigned char)(h[i] >> 8);
+    out[4*i+3] = (unsigned char)h[i];
+  }
+}
+
+void koop_sha256_hex (const void *data, size_t len, char out[65]) {
+  static const char digits[] = "0123456789abcdef";
+  unsigned char d[32];
+  int i;
+  koop_sha256(data, len, d);
+  for (i = 0; i < 32; i++) {
+    out[2*i] = digits[d[i] >> 4];
+    out[2*i+1] = digits[d[i] & 15];
+  }
+  out[64] = '\0';
+}
+
+/* koop.sha256(s) -> the SHA-256 of the bytes of s, as 64 lowercase hex digits. */
+static int l_sha256 (lua_State *L) {
+  size_t len;
+  const char *s;
+  char hex[65];
+  if (lua_type(L, 1) != LUA_TSTRING)
+    return koop_error_raise(L, "invalid", NULL, "koop.sha256: a string expected, got %s",
+                            luaL_typename(L, 1));
+  s = lua_tolstring(L, 1, &len);
+  koop_sha256_hex(s, len, hex);
+  lua_pushlstring(L, hex, 64);
+  return 1;
+}
+
+void koop_open_hash (lua_State *L) {
+  lua_pushcfunction(L, l_sha256);
+  lua_setfield(L, -2, "sha256");
+}

@@ -18,10 +18,11 @@
 ** break (LF, CRLF or CR) starts a new line inside the cell, a TAB becomes
 ** spaces up to the next multiple of 8, every other C0 control and DEL is
 ** shown in caret notation (ESC as ^[, DEL as ^?), and markdown escapes `|`
-** as `\|`.  In line mode LF and TAB are kept as they are and other controls
-** get caret notation.  csv and json carry the bytes unchanged (json escapes
-** what JSON requires).  Only the REPL's rendering (koop.pretty, or an
-** explicit opts.width) ever truncates a cell, with `…`.
+** as `\|`.  In line mode line breaks and TABs are kept and other controls
+** get caret notation.  csv carries the bytes unchanged; json escapes what
+** JSON requires and writes bytes that are not UTF-8 as U+FFFD.  Only the
+** REPL's rendering (koop.pretty, or an explicit opts.width) ever truncates
+** a cell, with `…`; csv and json ignore the width.
 **
 ** Floats are shown as Lua shows them (%.14g, "2.0") in the display modes,
 ** and with the shortest round-trip precision in csv and json.

@@ -341,6 +341,20 @@ test("float text matches Lua's tostring (box) and shortest round-trip (csv)", fu
   eq(i, #values)
 end)
 
+test("integers of every length are written exactly", function()
+  local values, rows = { 0, math.maxinteger, math.mininteger, math.mininteger + 1 }, {}
+  local p = 1
+  for _ = 1, 18 do
+    p = p * 10
+    for _, v in ipairs{ p - 1, p, p + 1, -p, -(p - 1) } do values[#values + 1] = v end
+  end
+  for i, v in ipairs(values) do rows[i] = { v = v } end
+  local want = {}
+  for i, v in ipairs(values) do want[i] = ("%d"):format(v) end
+  eq(koop.format(rows, "csv", { header = false }), table.concat(want, "\n") .. "\n")
+  eq(koop.format(rows, "line"):gsub("v = ", ""):gsub("\n\n", "\n"), table.concat(want, "\n") .. "\n")
+end)
+
 test("json escapes controls and replaces bytes that are not UTF-8", function()
   eq(koop.format({ { s = "a\0b\8\12\r\"\\/ż\xff" } }, "json"),
      '[{"s":"a\\u0000b\\b\\f\\r\\"\\\\/ż\\ufffd"}]\n')

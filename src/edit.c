@@ -42,6 +42,7 @@ static struct {
   lua_State *L;         /* for completion; NULL when editing is off */
   char *history;        /* history file, NULL for none */
   int history_failed;   /* a write failed and was reported once */
+  int domain_loaded;    /* the domain globals were loaded for completion */
 } edit;
 
 static volatile sig_atomic_t got_sigint;
@@ -210,10 +211,29 @@ static void budget_hook (lua_State *L, lua_Debug *ar) {
   luaL_error(L, "__autocomplete ran too long");
 }
 
+/* The type of the value a listed name stands for: `hint` (stack index)
+** is what __autocomplete gave with it; a function or the string
+** "function" marks a method.  Otherwise look the name up on the object at
+** `obj` where that runs no user code (LUA_TNONE when that finds nothing). */
+static int listed_type (lua_State *L, int obj, int hint, const char *name, size_t len) {
+  int type;
+  if (hint != 0) {
+    if (lua_type(L, hint) == LUA_TFUNCTION) return LUA_TFUNCTION;
+    if (lua_type(L, hint) == LUA_TSTRING && strcmp(lua_tostring(L, hint), "function") == 0)
+      return LUA_TFUNCTION;
+  }
+  lua_pushvalue(L, obj);
+  safe_field(L, name, len);
+  type = lua_type(L, -1);
+  lua_pop(L, 1);
+  return type == LUA_TNIL ? LUA_TNONE : type;
+}
+
 /* Offer the names listed by the __autocomplete metamethod on top of the
-** stack, called with the object at `obj`.  It returns an array of names
-** (or a table whose string keys are names); one that fails is ignored.
-** Pops the metamethod. */
+** stack, called with the object at `obj`.  It returns a table: strings in
+** its array part are names, and so are its string keys, whose values may
+** say that the name is a method (a function, or "function").  One that
+** fails is ignored.  Pops the metamethod. */
 static void offer_autocomplete (lua_State *L, struct request *rq, int obj) {
   lua_Hook hook = lua_gethook(L);
   int mask = lua_gethookmask(L), count = lua_gethookcount(L), status, list;
@@ -225,17 +245,13 @@ static void offer_autocomplete (lua_State *L, struct request *rq, int obj) {
   if (status == LUA_OK && lua_istable(L, list)) {
     lua_pushnil(L);
     while (rq->items < ITEMS_CHECKED_MAX && lua_next(L, list)) {
-      int name = lua_type(L, -2) == LUA_TSTRING ? list + 1 : list + 2;
+      int keyed = lua_type(L, list + 1) == LUA_TSTRING;
+      int name = keyed ? list + 1 : list + 2;
       rq->items++;
       if (lua_type(L, name) == LUA_TSTRING) {
         size_t len;
-        const char *key = lua_tolstring(L, name, &len);
-        int type;
-        lua_pushvalue(L, obj);  /* learn the type where that runs no user code */
-        safe_field(L, key, len);
-        type = lua_type(L, -1);
-        lua_pop(L, 1);
-        offer(L, rq, name, type == LUA_TNIL ? LUA_TNONE : type);
+        const char *s = lua_tolstring(L, name, &len);
+        offer(L, rq, name, listed_type(L, obj, keyed ? list + 2 : 0, s, len));
       }
       lua_settop(L, list + 1);  /* keep the key for lua_next */
     }
@@ -302,6 +318,20 @@ static void complete_lua (lua_State *L, struct request *rq, const char *text) {
   }
 }
 
+/* The domain globals (institutions, cases, ...) are loaded on first use
+** through _G's __index, which completion never calls: load them all once,
+** on the first TAB (loading runs no SQL).  Failures are ignored. */
+static void load_domain (lua_State *L) {
+  int top = lua_gettop(L);
+  if (edit.domain_loaded) return;
+  edit.domain_loaded = 1;
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  if (lua_getfield(L, -1, "koop.domain") == LUA_TTABLE
+      && lua_getfield(L, -1, "load_all") == LUA_TFUNCTION)
+    lua_pcall(L, 0, 0, 0);
+  lua_settop(L, top);
+}
+
 /* Protected: (text, before) -> set of completion strings for `text`, the
 ** word that ends at the cursor (`before` is the line before it), and
 ** whether libedit should complete file names instead. */
@@ -312,6 +342,7 @@ static int collect (lua_State *L) {
   int how;
   lua_newtable(L);
   rq.set = lua_gettop(L);
+  load_domain(L);
   how = koop_repl_complete(L, before, text);
   if (how == KOOP_COMPLETE_NONE) complete_lua(L, &rq, text);
   lua_settop(L, rq.set);
@@ -336,7 +367,7 @@ static char **match_list (lua_State *L) {
   lua_pushnil(L);
   while (lua_next(L, -2)) {
     lua_pop(L, 1);
-    if ((matches[i++] = strdup(lua_tostring(L, -1))) == NULL) {
+    if (i > n || (matches[i++] = strdup(lua_tostring(L, -1))) == NULL) {
       lua_pop(L, 1);
       goto fail;
     }
@@ -360,6 +391,28 @@ done:
   return matches;
 }
 
+static int is_blank_prefix (const char *line, int len) {
+  for (int i = 0; i < len; i++)
+    if (line[i] != ' ' && line[i] != '\t') return 0;
+  return 1;
+}
+
+/* A match list whose only match is a TAB, so that libedit inserts it and
+** redisplays the line as for any completion; NULL when out of memory. */
+static char **tab_match (void) {
+  char **matches = calloc(3, sizeof *matches);
+  if (matches == NULL) return NULL;
+  matches[0] = strdup("\t");
+  matches[1] = strdup("\t");
+  if (matches[0] == NULL || matches[1] == NULL) {
+    free(matches[0]);
+    free(matches[1]);
+    free(matches);
+    return NULL;
+  }
+  return matches;
+}
+
 /* libedit's completion entry: `text` is the word before the cursor. */
 static char **complete (const char *text, int start, int end) {
   lua_State *L = edit.L;
@@ -367,6 +420,8 @@ static char **complete (const char *text, int start, int end) {
   char **matches = NULL;
   (void)end;
   rl_attempted_completion_over = 1;  /* never fall back to file names */
+  if (text[0] == '\0' && is_blank_prefix(rl_line_buffer, start))
+    return tab_match();  /* indentation, e.g. in pasted code */
   if (L == NULL || !lua_checkstack(L, 10)) return NULL;
   top = lua_gettop(L);
   lua_pushcfunction(L, collect);
@@ -387,6 +442,7 @@ void koop_edit_init (lua_State *L, const char *history_path) {
   struct stat st;
   setlocale(LC_CTYPE, "");  /* only LC_CTYPE: Lua's numbers need the C LC_NUMERIC */
   edit.L = L;
+  edit.domain_loaded = 0;
   rl_readline_name = "koop";
   rl_basic_word_break_characters = word_breaks;
   rl_attempted_completion_function = complete;

@@ -142,6 +142,26 @@ const char *koop_check_pesel(const char *s, size_t len, struct koop_pesel *out);
 /* Install koop.ids (pesel, nip, regon, terc). */
 void koop_open_ids(lua_State *L);
 
+/* ---- money.c: exact amounts in grosze -------------------------------- */
+
+/* A buffer this size always holds a formatted amount and its NUL. */
+#define KOOP_MONEY_BUFSIZE 48
+/* Parse an amount ("56 340,00 zł", "56340.00", "1.234,56", "-12,5 PLN";
+** grouping by space, U+00A0, U+202F or dots; see money.c) into grosze.
+** Returns 1, or 0 with *why (if why is not NULL) set to a static phrase
+** that follows the quoted input, e.g. "has more than two decimal places".
+** Any bytes are safe; the result is within ±(2^63-1) grosze. */
+int koop_money_parse(const char *s, size_t len, int64_t *grosze, const char **why);
+/* Write grosze as "56 340,00 zł" (U+00A0 between groups from 1 000 on and
+** before "zł") into buf, like snprintf: at most size bytes with the NUL;
+** returns the full length. */
+size_t koop_money_format(int64_t grosze, char *buf, size_t size);
+/* True (and *grosze set) if the value at idx is a koop.money amount; runs
+** no Lua code and allocates nothing (db.c binds amounts as integers). */
+int koop_money_check(lua_State *L, int idx, int64_t *grosze);
+/* Install koop.money into the koop table on top of the stack. */
+void koop_open_money(lua_State *L);
+
 /* ---- hash.c: SHA-256 for the audit log's hash chain ------------------ */
 
 /* The SHA-256 digest of len bytes at data (FIPS 180-4). */
@@ -166,9 +186,12 @@ void koop_edit_close(void);
 const char *koop_edit_history_path(void);
 /* TAB completion walks `a.b:c` with rawget and __index TABLES only; it
 ** never calls user code except an `__autocomplete` metamethod, called as
-** mt.__autocomplete(obj) under lua_pcall with an instruction budget; it
-** returns an array of field names (or a table keyed by them), so objects
-** whose fields are computed (proxies, result sets) can list them. */
+** mt.__autocomplete(obj) under lua_pcall with an instruction budget, so
+** objects whose fields are computed (proxies, entities, result sets) can
+** list them.  It returns a table: strings in its array part are names,
+** and so are its string keys, whose value "function" (or a function)
+** marks a method (offered after ':', with '(').  The first TAB also runs
+** package.loaded["koop.domain"].load_all(), so lazy domain globals show. */
 
 /* ---- repl.c: the read-eval-print loop -------------------------------- */
 

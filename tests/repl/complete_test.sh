@@ -1,11 +1,12 @@
 #!/bin/sh
 # tests/repl/complete_test.sh — TAB completion at a terminal: library
 # fields (string.fo -> string.format), methods of the db object (db:qu ->
-# db:query), names listed by an __autocomplete metamethod, __index
+# db:query), names listed by an __autocomplete metamethod (and methods it
+# marks), domain globals loaded by the first TAB, __index
 # functions never called, `_` names hidden unless typed, only functions
 # after ':', keywords, words after an operator, listing on a second TAB,
-# and dot commands with their arguments (command names, table names, output
-# modes, file names for .read).
+# a TAB in indentation, and dot commands with their arguments (command
+# names, table names, output modes, file names for .read).
 . tests/lib.sh
 . tests/repl/pty.sh
 KOOP_HISTORY=$T/history
@@ -35,6 +36,32 @@ send obj = setmetatable({}, {__autocomplete = function() return {"wojewodztwo", 
 prompt ^koop>[ ]
 send obj.woj\t\r
 expect ^WOJEWODZTWO$
+prompt ^koop>[ ]
+send \x04
+wait 0
+STEPS
+
+pty "__autocomplete can mark names as methods for ':'" <<'STEPS'
+prompt ^koop>[ ]
+send o = setmetatable({}, {__autocomplete = function() return {"nazwa", odbierz = "function"} end, __index = function(t, k) if k == "odbierz" then return function() return "odebrano" end end return k end})\r
+prompt ^koop>[ ]
+send o:od\t)\r
+expect ^odebrano$
+prompt ^koop>[ ]
+send o:na\t\t
+reject nazwa
+send \x03
+sleep 300
+send \x04
+wait 0
+STEPS
+
+pty "the domain globals are loaded on the first TAB" <<'STEPS'
+prompt ^koop>[ ]
+send package.loaded["koop.domain"] = {load_all = function() rawset(_G, "instytucje_testowe", 5) end}\r
+prompt ^koop>[ ]
+send instytucje_t\t\r
+expect ^5$
 prompt ^koop>[ ]
 send \x04
 wait 0
@@ -130,6 +157,21 @@ expect markdown
 sleep 200
 send \x03
 sleep 300
+send \x04
+wait 0
+STEPS
+
+pty "a TAB at the start of a line indents instead of listing every name" <<'STEPS'
+prompt ^koop>[ ]
+send for i = 1, 2 do\r
+prompt ^>>[ ]
+send \t\tprint(i * 3)\r
+prompt ^>>[ ]
+send end\r
+expect ^3$
+expect ^6$
+reject collectgarbage|possibilities
+prompt ^koop>[ ]
 send \x04
 wait 0
 STEPS

@@ -2,10 +2,10 @@
 # tests/repl/terminal_test.sh — the REPL at a terminal (driven through a
 # pseudo-terminal): the prompt and printing, continuation lines, UTF-8
 # input and editing, Ctrl-C at the prompt (the line and a pending
-# continuation are dropped), Ctrl-C while Lua or SQL runs, the koop*>
-# prompt of an open transaction, the rollback of a failing entry that
-# opened one, _PROMPT, and Ctrl-D (exit status 0, open transaction rolled
-# back with a warning).
+# continuation are dropped), Ctrl-C (or SIGINT from kill) while Lua or SQL
+# runs, the koop*> prompt of an open transaction, the rollback of a
+# failing entry that opened one, _PROMPT, and Ctrl-D (exit status 0, an
+# open transaction rolled back with a warning).
 . tests/lib.sh
 . tests/repl/pty.sh
 KOOP_HISTORY=$T/history
@@ -107,7 +107,8 @@ STEPS
 pty "Ctrl-C stops a Lua loop and returns to the prompt" <<'STEPS'
 prompt ^koop>[ ]
 send while true do end\r
-sleep 500
+busy
+sleep 300
 send \x03
 expect interrupted
 prompt ^koop>[ ]
@@ -118,10 +119,26 @@ send \x04
 wait 0
 STEPS
 
+pty "SIGINT from kill stops a Lua loop the same way" <<'STEPS'
+prompt ^koop>[ ]
+send local n = 0 while true do n = n + 1 end\r
+busy
+sleep 300
+signal INT
+expect interrupted
+prompt ^koop>[ ]
+send "still here"\r
+expect ^still here$
+prompt ^koop>[ ]
+send \x04
+wait 0
+STEPS
+
 pty "Ctrl-C stops a long SQL query with an 'interrupted' error" <<'STEPS'
 prompt ^koop>[ ]
 send db:value("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 1000000000) SELECT count(*) FROM c")\r
-sleep 700
+busy
+sleep 300
 send \x03
 expect interrupted
 prompt ^koop>[ ]

@@ -20,6 +20,8 @@
 **                  (a line editor is reading): libedit prints its prompt
 **                  before it switches the terminal, and text that arrives in
 **                  between is echoed twice and a Ctrl-D in it is lost
+**   busy           wait until the terminal is back in canonical mode: the
+**                  line editor has returned and the program runs the entry
 **   reject REGEX   let the output settle for 300 ms, then fail if the output
 **                  not yet matched contains REGEX
 **   sleep MS       pause
@@ -69,8 +71,9 @@ static void buf_add (struct buf *b, const char *s, size_t n) {
   if (b->n + n + 1 > b->cap) {
     size_t cap = b->cap ? b->cap : 4096;
     while (cap < b->n + n + 1) cap *= 2;
-    b->p = realloc(b->p, cap);
-    if (b->p == NULL) { perror("ptyrun"); exit(2); }
+    char *p = realloc(b->p, cap);
+    if (p == NULL) { perror("ptyrun"); exit(2); }
+    b->p = p;
     b->cap = cap;
   }
   memcpy(b->p + b->n, s, n);
@@ -216,7 +219,7 @@ static const char *signal_name (int sig) {
 /* Report a failing step. */
 static int fail (const struct session *s, int line, const char *fmt, ...) {
   va_list ap;
-  fprintf(stderr, "ptyrun: step %d: ", line);
+  fprintf(stderr, "ptyrun: script line %d: ", line);
   va_start(ap, fmt);
   vfprintf(stderr, fmt, ap);
   va_end(ap);
@@ -231,7 +234,7 @@ static int compile (regex_t *re, const char *pattern, int line) {
   if (rc != 0) {
     char msg[256];
     regerror(rc, re, msg, sizeof msg);
-    fprintf(stderr, "ptyrun: step %d: bad regex /%s/: %s\n", line, pattern, msg);
+    fprintf(stderr, "ptyrun: script line %d: bad regex /%s/: %s\n", line, pattern, msg);
   }
   return rc;
 }
@@ -265,15 +268,17 @@ static int step_expect (struct session *s, const char *arg, int line) {
   return rc;
 }
 
-/* Wait until the line discipline is out of canonical mode (on Linux the
-** master reports the slave's settings). */
-static int step_raw (struct session *s, const char *arg, int line) {
+/* Wait until the line discipline is out of canonical mode (`raw`: a line
+** editor reads) or back in it (a program runs).  On Linux the master
+** reports the slave's settings. */
+static int step_mode (struct session *s, const char *what, int line, int raw) {
   double deadline = now() + s->timeout;
   struct termios t;
-  while (s->master >= 0 && tcgetattr(s->master, &t) == 0 && (t.c_lflag & ICANON)) {
+  while (s->master >= 0 && tcgetattr(s->master, &t) == 0
+         && ((t.c_lflag & ICANON) == 0) != raw) {
     if (now() >= deadline)
-      return fail(s, line, "prompt /%s/: the terminal did not enter raw mode within %g s",
-                  arg, s->timeout);
+      return fail(s, line, "%s: the terminal did not %s within %g s", what,
+                  raw ? "enter raw mode" : "return to canonical mode", s->timeout);
     pump(s, now() + 0.005);
   }
   return 0;
@@ -341,8 +346,9 @@ static int step (struct session *s, char *cmd, int line) {
   if (strcmp(cmd, "expect") == 0) return step_expect(s, arg, line);
   if (strcmp(cmd, "prompt") == 0) {
     int rc = step_expect(s, arg, line);
-    return rc ? rc : step_raw(s, arg, line);
+    return rc ? rc : step_mode(s, "prompt", line, 1);
   }
+  if (strcmp(cmd, "busy") == 0) return step_mode(s, "busy", line, 0);
   if (strcmp(cmd, "reject") == 0) return step_reject(s, arg, line);
   if (strcmp(cmd, "wait") == 0) return step_wait(s, arg, line);
   if (strcmp(cmd, "sleep") == 0) {

@@ -1,7 +1,9 @@
 /*
 ** collate.c — Polish alphabetical order and case folding.
 **
-** Order (glibc pl_PL's, verified against it; see the domain reference §4):
+** Order: glibc's pl_PL (the domain reference §4) — identical on letters,
+** digits and spaces, checked against glibc 2.36 on 25,000 random strings —
+** with a simpler, documented rule for punctuation (level 4):
 **  1. letters compared by the Polish alphabet
 **       a ą b c ć d e ę f g h i j k l ł m n ń o ó p q r s ś t u v w x y z ź ż
 **     ignoring case; other Latin letters count as their base letter

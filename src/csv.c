@@ -658,6 +658,16 @@ static int read_options(lua_State *L, int idx, struct koop_csv_options *o, int *
   if (!lua_istable(L, idx))
     return koop_error_raise(L, "invalid", NULL, "koop.csv: options must be a table, got %s",
                             luaL_typename(L, idx));
+  for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1)) {   /* catch typos */
+    static const char *const known[] = { "sep", "header", "unpack", "skip", "encoding", "ragged" };
+    size_t i = 0;
+    if (lua_type(L, -2) == LUA_TSTRING)
+      while (i < sizeof known / sizeof known[0] && strcmp(known[i], lua_tostring(L, -2))) i++;
+    if (lua_type(L, -2) != LUA_TSTRING || i == sizeof known / sizeof known[0])
+      return koop_error_raise(L, "invalid", NULL, "koop.csv: unknown option %s (the options are "
+                              "sep, header, unpack, skip, encoding and ragged)",
+                              luaL_tolstring(L, -2, NULL));
+  }
   if (lua_getfield(L, idx, "sep") != LUA_TNIL) {
     size_t len;
     const char *sep = lua_tolstring(L, -1, &len);
@@ -738,9 +748,18 @@ static void take_header(lua_State *L, struct reader *r)
   lua_pop(L, 1);
 }
 
+/* Refuse to read files under --safe: it takes io away, and so must we.
+** The code is SQLite's for a refusal by the sandbox's authorizer. */
+static void check_sandbox(lua_State *L)
+{
+  if (koop_sandbox_active(L))
+    koop_error_raise(L, "auth", NULL, "koop.csv cannot read files with --safe");
+}
+
 /* Open a reader for (file, opts) at arguments 1-2 and push it. */
 static struct reader *open_reader(lua_State *L)
 {
+  check_sandbox(L);
   if (lua_type(L, 1) != LUA_TSTRING)
     koop_error_raise(L, "invalid", NULL, "koop.csv: file name expected, got %s",
                      luaL_typename(L, 1));
@@ -784,6 +803,7 @@ static int csv_open(lua_State *L)
 /* koop.csv.detect_encoding(file) → "utf-8" | "cp1250" | "utf-16le" | "utf-16be" */
 static int csv_detect_encoding(lua_State *L)
 {
+  check_sandbox(L);
   if (lua_type(L, 1) != LUA_TSTRING)
     return koop_error_raise(L, "invalid", NULL, "koop.csv.detect_encoding: file name expected, got %s",
                             luaL_typename(L, 1));

@@ -302,6 +302,7 @@ static int pmain (lua_State *L) {
   koop_open_modules(L);
   koop_set_timeout(o->lim.timeout_s);
   createargtable(L, argv, argc, o->script);
+  lua_gc(L, LUA_GCRESTART);       /* stopped in main while libraries load */
   lua_gc(L, LUA_GCGEN, 0, 0);
   if (o->has_v) {
     printf("koop %s  (%s, SQLite %s)\n", KOOP_VERSION, LUA_RELEASE, sqlite3_libversion());

@@ -7,7 +7,8 @@
 ** errors naming the line, bytes that are not UTF-8, CP1250 conversion,
 ** UTF-16 files, skip/ragged/fields options, encoding detection, files
 ** whose records cross the read buffer (random round trips, a 1 MB field),
-** and the Lua surface (iterators, break closing the file, error objects).
+** and the Lua surface (iterators, break closing the file, error objects,
+** no file reading under --safe).
 */
 #include "koop.h"
 
@@ -387,6 +388,7 @@ static void test_detect_encoding(void)
   write_temp(path, t.s, t.len);
   const char *got = koop_csv_detect_encoding(path);
   check(got && !strcmp(got, "cp1250"), "detect_encoding looks past the first 64 KiB", "%s", got ? got : "NULL");
+  unlink(path);
   t.len = 65535;
   adds(&t, "ł\n");
   write_temp(path, t.s, t.len);
@@ -475,6 +477,13 @@ static void test_lua(void)
           status == LUA_OK ? "returned false" : luaL_tolstring(L, -1, NULL));
     lua_settop(L, 0);
   }
+  struct koop_limits safe = { 0, 0, 1, 0 };          /* --safe takes file reading away */
+  koop_sandbox_apply(L, &safe);
+  int status = luaL_dostring(L, "local ok, e = pcall(koop.csv.rows, F) "
+                                "local ok2, e2 = pcall(koop.csv.detect_encoding, F) "
+                                "return not ok and e.code == 'auth' and not ok2 and e2.code == 'auth'");
+  check(status == LUA_OK && lua_toboolean(L, -1), "koop.csv: --safe refuses to read files", "%s",
+        status == LUA_OK ? "returned false" : luaL_tolstring(L, -1, NULL));
   lua_close(L);
   unlink(path);
   unlink(bad);

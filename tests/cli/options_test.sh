@@ -65,6 +65,9 @@ expect_out "KOOP_INIT=@file runs the file" "z pliku"
 run env KOOP_INIT='greeting = 1' "$KOOP" -E -d :memory: -e 'print(greeting)'
 expect_out "-E ignores KOOP_INIT" "nil"
 
+run "$KOOP" -d :memory: -e "print(collectgarbage('isrunning'))"
+expect_out "the garbage collector runs" "true"
+
 run "$KOOP" -d :memory: -i -e 'x = 5' < /dev/null
 expect_rc "-i with empty stdin exits 0" 0
 

@@ -12,9 +12,10 @@
 **
 ** Lua never longjmps across SQLite frames: an SQLite error is copied into
 ** a SqlErr right after the call returns and raised once the statement is
-** released.  A C function that builds Lua values while it holds a stepped
-** statement (query, first, value) hands the statement to the connection's
-** guard, a to-be-closed value that releases it however the function ends.
+** released.  A C function that may run Lua or allocate while it holds a
+** statement (query, first, value; exec with named values, whose __index
+** may run) hands the statement to the connection's guard, a to-be-closed
+** value that releases it however the function ends.
 ** Iterators own their statement through a cursor, the 4th value of the
 ** generic for, so `break` resets it at once.
 */
@@ -40,9 +41,11 @@
 /* Uservalues of a connection. */
 enum { UV_CACHE = 1, UV_PATH, UV_GUARD, UV_COUNT = UV_GUARD };
 
-/* Upvalues of every Db and Stmt method. */
+/* Upvalues of every Db and Stmt method: koop.null, the Blob metatable,
+** and the metatable of the method's own type (to check self fast). */
 #define UP_NULL lua_upvalueindex(1)
 #define UP_BLOB lua_upvalueindex(2)
+#define UP_SELF lua_upvalueindex(3)
 
 enum { ST_CACHED, ST_TRANSIENT, ST_USER };
 
@@ -305,6 +308,7 @@ static int raise_bind (lua_State *L, const BindError *e, const Args *a) {
 ** ===================================================================
 */
 
+/* Put st on c's list of live statements. */
 static void live_link (Conn *c, Stmt *st) {
   st->conn = c;
   st->prev = NULL;
@@ -313,6 +317,7 @@ static void live_link (Conn *c, Stmt *st) {
   c->live = st;
 }
 
+/* Take st off its connection's list of live statements. */
 static void live_unlink (Stmt *st) {
   Conn *c = st->conn;
   if (st->prev != NULL) st->prev->next = st->next;
@@ -321,6 +326,7 @@ static void live_unlink (Stmt *st) {
   st->prev = st->next = NULL;
 }
 
+/* Take st out of the cache order. */
 static void lru_unlink (Conn *c, Stmt *st) {
   if (st->newer != NULL) st->newer->older = st->older;
   else c->newest = st->older;
@@ -329,6 +335,7 @@ static void lru_unlink (Conn *c, Stmt *st) {
   st->newer = st->older = NULL;
 }
 
+/* Make st the most recently used cached statement. */
 static void lru_push (Conn *c, Stmt *st) {
   st->newer = NULL;
   st->older = c->newest;
@@ -675,10 +682,10 @@ static void args_init (lua_State *L, Args *a, int first, const char *what,
   a->how = how;
 }
 
-/* Push column i of the current row: INTEGER -> integer, REAL -> float,
-** TEXT and BLOB -> string, NULL -> nil. */
-static void push_column (lua_State *L, sqlite3_stmt *vm, int i) {
-  switch (sqlite3_column_type(vm, i)) {
+/* Push column i of the current row, of storage class `type`: INTEGER ->
+** integer, REAL -> float, TEXT and BLOB -> string, NULL -> nil. */
+static void push_value (lua_State *L, sqlite3_stmt *vm, int i, int type) {
+  switch (type) {
     case SQLITE_INTEGER:
       lua_pushinteger(L, (lua_Integer)sqlite3_column_int64(vm, i));
       break;
@@ -698,6 +705,11 @@ static void push_column (lua_State *L, sqlite3_stmt *vm, int i) {
     default:
       lua_pushnil(L);
   }
+}
+
+/* Push column i of the current row. */
+static void push_column (lua_State *L, sqlite3_stmt *vm, int i) {
+  push_value(L, vm, i, sqlite3_column_type(vm, i));
 }
 
 /* Name of column i ("?" if SQLite is out of memory). */
@@ -745,9 +757,10 @@ static void push_row (lua_State *L, sqlite3_stmt *vm, int names) {
   int n = sqlite3_data_count(vm), i;
   lua_createtable(L, 0, n);
   for (i = 0; i < n; i++) {
-    if (sqlite3_column_type(vm, i) == SQLITE_NULL) continue;
+    int type = sqlite3_column_type(vm, i);
+    if (type == SQLITE_NULL) continue;
     lua_rawgeti(L, names, i + 1);
-    push_column(L, vm, i);
+    push_value(L, vm, i, type);
     lua_rawset(L, -3);
   }
 }
@@ -799,11 +812,12 @@ static int urows_next (lua_State *L) {
   if (rc != SQLITE_ROW) return cursor_end(L, cu, rc);
   n = sqlite3_data_count(st->vm);
   luaL_checkstack(L, n, "too many columns");
-  for (i = 0; i < n; i++) push_column(L, st->vm, i);
-  if (n > 0 && sqlite3_column_type(st->vm, 0) == SQLITE_NULL) {
-    lua_pushvalue(L, lua_upvalueindex(2));
-    lua_replace(L, -n - 1);
+  if (n > 0) {
+    int type = sqlite3_column_type(st->vm, 0);
+    if (type == SQLITE_NULL) lua_pushvalue(L, lua_upvalueindex(2));
+    else push_value(L, st->vm, 0, type);
   }
+  for (i = 1; i < n; i++) push_column(L, st->vm, i);
   return n;
 }
 
@@ -870,9 +884,18 @@ static int push_for (lua_State *L, int cidx, int named) {
 ** ===================================================================
 */
 
+/* The userdata that is `self` of a Db or Stmt method, or NULL. */
+static void *self (lua_State *L) {
+  int same;
+  if (!lua_getmetatable(L, 1)) return NULL;
+  same = lua_rawequal(L, -1, UP_SELF);
+  lua_pop(L, 1);
+  return same ? lua_touserdata(L, 1) : NULL;
+}
+
 /* The open connection that is `self`, or raise naming `what`. */
 static Conn *check_conn (lua_State *L, const char *what) {
-  Conn *c = (Conn *)luaL_testudata(L, 1, DB_MT);
+  Conn *c = (Conn *)self(L);
   if (c == NULL)
     koop_error_raise(L, "misuse", NULL, "%s: called on %s, not a database "
                      "(write db:method(...), not db.method(...))", what,
@@ -1067,7 +1090,9 @@ static int db_iter (lua_State *L, int named, const char *what) {
   return push_for(L, cidx, named);
 }
 
+/* db:rows(sql, ...) -> for-loop values giving named rows. */
 static int db_rows (lua_State *L) { return db_iter(L, 1, "db:rows"); }
+/* db:urows(sql, ...) -> for-loop values giving each row's values. */
 static int db_urows (lua_State *L) { return db_iter(L, 0, "db:urows"); }
 
 /* Undo this level of db:tx after an error: ROLLBACK, or ROLLBACK TO and
@@ -1208,6 +1233,7 @@ static int db_gc (lua_State *L) {
   return 0;
 }
 
+/* __tostring: Db("koop.db"). */
 static int db_tostring (lua_State *L) {
   Conn *c = (Conn *)luaL_checkudata(L, 1, DB_MT);
   lua_pushfstring(L, c->db != NULL ? "Db(\"%s\")" : "Db(\"%s\", closed)", c->path);
@@ -1220,17 +1246,20 @@ static int db_changes (lua_State *L) {
   return 1;
 }
 
+/* db:last_insert_id() -> the rowid of the last row inserted. */
 static int db_last_insert_id (lua_State *L) {
   Conn *c = check_conn(L, "db:last_insert_id");
   lua_pushinteger(L, (lua_Integer)sqlite3_last_insert_rowid(c->db));
   return 1;
 }
 
+/* db:in_transaction() -> true unless in autocommit mode. */
 static int db_in_transaction (lua_State *L) {
   lua_pushboolean(L, !sqlite3_get_autocommit(check_conn(L, "db:in_transaction")->db));
   return 1;
 }
 
+/* db:path() -> the path as given to open (also when closed). */
 static int db_path (lua_State *L) {
   luaL_checkudata(L, 1, DB_MT);
   lua_getiuservalue(L, 1, UV_PATH);
@@ -1255,7 +1284,7 @@ static int db_readonly (lua_State *L) {
 
 /* The open statement that is `self`, or raise naming `what`. */
 static Stmt *check_stmt (lua_State *L, const char *what) {
-  Stmt *st = (Stmt *)luaL_testudata(L, 1, STMT_MT);
+  Stmt *st = (Stmt *)self(L);
   if (st == NULL)
     koop_error_raise(L, "misuse", NULL, "%s: called on %s, not a statement "
                      "(write stmt:method(...))", what, luaL_typename(L, 1));
@@ -1355,7 +1384,9 @@ static int stmt_iter (lua_State *L, int named, const char *what) {
   return push_for(L, cidx, named);
 }
 
+/* stmt:rows(...) -> for-loop values giving named rows. */
 static int stmt_rows (lua_State *L) { return stmt_iter(L, 1, "stmt:rows"); }
+/* stmt:urows(...) -> for-loop values giving each row's values. */
 static int stmt_urows (lua_State *L) { return stmt_iter(L, 0, "stmt:urows"); }
 
 /* stmt:reset() -> stmt: run again from the beginning (bindings stay). */
@@ -1377,6 +1408,7 @@ static int stmt_close (lua_State *L) {
   return 0;
 }
 
+/* __tostring: Stmt("its SQL"). */
 static int stmt_tostring (lua_State *L) {
   Stmt *st = (Stmt *)luaL_checkudata(L, 1, STMT_MT);
   if (st->vm == NULL) lua_pushliteral(L, "Stmt(closed)");
@@ -1442,9 +1474,12 @@ static void conn_open (lua_State *L, Conn *c, const char *path, int flags) {
     open_fail(L, c, code_name(rc),
               lua_pushfstring(L, "cannot open database %s", path));
   koop_watch_progress(c->db);
+  koop_sandbox_db(L, c->db);
   koop_interrupt_watch(c->db);
 }
 
+/* Push a connection: a userdata with its statement cache, path and guard
+** as uservalues; then open it (raising on failure). */
 void koop_db_push_open (lua_State *L, const char *path, int flags) {
   Conn *c, **guard;
   int top;
@@ -1468,6 +1503,7 @@ void koop_db_push_open (lua_State *L, const char *path, int flags) {
   lua_settop(L, top);
 }
 
+/* The handle of the connection at idx: NULL for anything else or closed. */
 sqlite3 *koop_db_handle (lua_State *L, int idx) {
   Conn *c = (Conn *)luaL_testudata(L, idx, DB_MT);
   return c != NULL ? c->db : NULL;
@@ -1514,41 +1550,51 @@ static int l_blob (lua_State *L) {
   return 1;
 }
 
+/* __tostring of a blob: koop.blob(N bytes). */
 static int blob_tostring (lua_State *L) {
   const Blob *b = (const Blob *)luaL_checkudata(L, 1, BLOB_MT);
   lua_pushfstring(L, "koop.blob(%I bytes)", (lua_Integer)b->len);
   return 1;
 }
 
+/* #blob: its size in bytes. */
 static int blob_len (lua_State *L) {
   lua_pushinteger(L, (lua_Integer)((const Blob *)luaL_checkudata(L, 1, BLOB_MT))->len);
   return 1;
 }
 
+/* __tostring of koop.null. */
 static int null_tostring (lua_State *L) {
   lua_pushliteral(L, "koop.null");
   return 1;
 }
 
-/* Create metatable tname with `fns` (sharing `nup` values below it) as
-** metamethods, __index = `methods` when given, and __name. */
+/* Create metatable tname with __name and the metamethods `meta`; with
+** `methods`, also __index = methods, and both get as upvalues koop.null
+** and the Blob metatable (the 2 values on top) and the new metatable. */
 static void new_type (lua_State *L, const char *tname, const char *name,
-                      const luaL_Reg *meta, const luaL_Reg *methods, int nup) {
-  int i;
+                      const luaL_Reg *meta, const luaL_Reg *methods) {
   luaL_newmetatable(L, tname);
-  for (i = 0; i < nup; i++) lua_pushvalue(L, -1 - nup);
-  luaL_setfuncs(L, meta, nup);
   if (methods != NULL) {
+    lua_pushvalue(L, -3);
+    lua_pushvalue(L, -3);
+    lua_pushvalue(L, -3);
+    luaL_setfuncs(L, meta, 3);
     lua_createtable(L, 0, 16);
-    for (i = 0; i < nup; i++) lua_pushvalue(L, -2 - nup);
-    luaL_setfuncs(L, methods, nup);
+    lua_pushvalue(L, -4);
+    lua_pushvalue(L, -4);
+    lua_pushvalue(L, -4);
+    luaL_setfuncs(L, methods, 3);
     lua_setfield(L, -2, "__index");
   }
+  else luaL_setfuncs(L, meta, 0);
   lua_pushstring(L, name);
   lua_setfield(L, -2, "__name");
   lua_pop(L, 1);
 }
 
+/* Create the binding's metatables (once) and install koop.open,
+** koop.null and koop.blob into the koop table on top. */
 void koop_open_db (lua_State *L) {
   static const luaL_Reg db_meta[] = {
     {"__gc", db_gc}, {"__close", db_gc}, {"__tostring", db_tostring},
@@ -1580,10 +1626,10 @@ void koop_open_db (lua_State *L) {
   };
   static const luaL_Reg null_meta[] = {{"__tostring", null_tostring}, {NULL, NULL}};
   int koop = lua_gettop(L);
-  new_type(L, NULL_MT, "koop.null", null_meta, NULL, 0);
-  new_type(L, BLOB_MT, "koop.blob", blob_meta, NULL, 0);
-  new_type(L, CURSOR_MT, "Cursor", cursor_meta, NULL, 0);
-  new_type(L, GUARD_MT, "DbGuard", guard_meta, NULL, 0);
+  new_type(L, NULL_MT, "koop.null", null_meta, NULL);
+  new_type(L, BLOB_MT, "koop.blob", blob_meta, NULL);
+  new_type(L, CURSOR_MT, "Cursor", cursor_meta, NULL);
+  new_type(L, GUARD_MT, "DbGuard", guard_meta, NULL);
   if (luaL_newmetatable(L, RESULT_MT)) {   /* print.c adds its rendering */
     lua_pushliteral(L, "ResultSet");
     lua_setfield(L, -2, "__name");
@@ -1597,8 +1643,8 @@ void koop_open_db (lua_State *L) {
     lua_setfield(L, LUA_REGISTRYINDEX, NULL_KEY);
   }
   luaL_getmetatable(L, BLOB_MT);           /* the methods' upvalues */
-  new_type(L, DB_MT, "Db", db_meta, db_methods, 2);
-  new_type(L, STMT_MT, "Stmt", stmt_meta, stmt_methods, 2);
+  new_type(L, DB_MT, "Db", db_meta, db_methods);
+  new_type(L, STMT_MT, "Stmt", stmt_meta, stmt_methods);
   lua_pop(L, 1);                           /* the blob metatable */
   lua_setfield(L, koop, "null");
   lua_pushcfunction(L, l_open);

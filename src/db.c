@@ -585,7 +585,10 @@ static int bind_value (lua_State *L, sqlite3_stmt *vm, int i, int idx,
       return sqlite3_bind_null(vm, i);
     case LUA_TUSERDATA: {
       int isblob;
+      int64_t grosze;
       if (lua_rawequal(L, idx, UP_NULL)) return sqlite3_bind_null(vm, i);
+      if (koop_money_check(L, idx, &grosze))      /* koop.money: integer grosze */
+        return sqlite3_bind_int64(vm, i, (sqlite3_int64)grosze);
       if (!lua_getmetatable(L, idx)) return BIND_BADTYPE;
       isblob = lua_rawequal(L, -1, UP_BLOB);
       lua_pop(L, 1);

@@ -171,6 +171,12 @@ void koop_sha256_hex(const void *data, size_t len, char out[65]);
 /* Install koop.sha256(s) -> hex digest into the koop table on top. */
 void koop_open_hash(lua_State *L);
 
+/* ---- json.c: canonical JSON text ---------------------------------------- */
+
+/* Install koop.json_encode(v) (canonical JSON: sorted keys, exact numbers)
+** into the koop table on top; lib/koop/json.lua is the Lua face of it. */
+void koop_open_json(lua_State *L);
+
 /* ---- edit.c: line editing (libedit) ---------------------------------- */
 
 /* Start line editing; history from `history_path` (may be NULL). */

@@ -100,5 +100,10 @@ end
 koop.today = M.today
 --- koop.days(n): the date n calendar days after today.
 function koop.days(n) return M.add(M.today(), n) end
+-- Working days, holidays and deadlines live in koop.calendar, loaded on
+-- first use (it puts the functions themselves in place of these hooks).
+for _, name in ipairs{ "workdays", "is_workday", "holidays", "deadline" } do
+  koop[name] = function(...) return require("koop.calendar")[name](...) end
+end
 koop.dates = M
 return M

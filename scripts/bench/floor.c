@@ -11,6 +11,7 @@
 **                                    more than 20 hours
 ** Errors go to stderr as "floor: ..." with exit status 1.
 */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
@@ -23,11 +24,15 @@
 
 /* ---- small helpers ---------------------------------------------------- */
 
-/* Say what failed and exit. */
-static void die (const char *fmt, const char *a, const char *b) {
+/* Say what failed and exit: a helper that runs once needs no recovery. */
+static void die (const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die (const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
   fputs("floor: ", stderr);
-  fprintf(stderr, fmt, a, b);
+  vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);
+  va_end(ap);
   exit(1);
 }
 
@@ -44,12 +49,12 @@ static char *slurp (const char *path) {
   if (f == NULL) die("%s: %s", path, strerror(errno));
   do {
     char *bigger = realloc(buf, len + 65536);
-    if (bigger == NULL) die("%s: %s", path, "out of memory");
+    if (bigger == NULL) die("%s: out of memory", path);
     buf = bigger;
     n = fread(buf + len, 1, 65535, f);
     len += n;
   } while (n > 0);
-  if (ferror(f)) die("%s: %s", path, "read error");
+  if (ferror(f)) die("%s: read error", path);
   fclose(f);
   buf[len] = '\0';
   return buf;
@@ -140,7 +145,7 @@ static int bind_row (sqlite3_stmt *ins, char *field[NFIELDS], int len[NFIELDS]) 
 }
 
 static int w1 (const char *schema_path, const char *csv_path, const char *db_path) {
-  char line[MAXLINE], *field[NFIELDS], lineno[32];
+  char line[MAXLINE], *field[NFIELDS];
   int len[NFIELDS];
   long n = 0;
   char *schema = slurp(schema_path);
@@ -153,17 +158,17 @@ static int w1 (const char *schema_path, const char *csv_path, const char *db_pat
   ins = prepare(db, "INSERT INTO services VALUES(?,?,?,?,?,?,?)");
   while (fgets(line, sizeof line, in) != NULL) {
     size_t l = strlen(line);
-    snprintf(lineno, sizeof lineno, "%ld", ++n);
+    n++;
     if (l > 0 && line[l - 1] == '\n') line[--l] = '\0';
-    else if (!feof(in)) die("%s:%s: line too long", csv_path, lineno);
+    else if (!feof(in)) die("%s:%ld: line too long", csv_path, n);
     if (l > 0 && line[l - 1] == '\r') line[--l] = '\0';
     if (n == 1 || l == 0) continue;              /* the header, a blank line */
     if (split(line, field, len) != NFIELDS || !bind_row(ins, field, len))
-      die("%s:%s: not a service row", csv_path, lineno);
+      die("%s:%ld: not a service row", csv_path, n);
     if (sqlite3_step(ins) != SQLITE_DONE) die_db(db, "INSERT");
     sqlite3_reset(ins);
   }
-  if (ferror(in)) die("%s: %s", csv_path, "read error");
+  if (ferror(in)) die("%s: read error", csv_path);
   sqlite3_finalize(ins);
   if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) die_db(db, "COMMIT");
   if (sqlite3_close(db) != SQLITE_OK) die_db(db, "close");
@@ -237,7 +242,7 @@ static void map_resize (struct map *m, int bits) {
   m->mask = ((size_t)1 << bits) - 1;
   m->keys = calloc(m->mask + 1, sizeof *m->keys);
   m->vals = malloc((m->mask + 1) * sizeof *m->vals);
-  if (m->keys == NULL || m->vals == NULL) die("%s%s", "out of memory", "");
+  if (m->keys == NULL || m->vals == NULL) die("out of memory");
   for (size_t i = 0; old.keys != NULL && i <= old.mask; i++)
     if (old.keys[i] != 0) {
       size_t j = slot_of(m, old.keys[i]);
@@ -276,7 +281,7 @@ static int w3 (const char *db_path, const char *query_path) {
     double *sum;
     if (case_id <= 0 || case_id >= ((sqlite3_int64)1 << 40) || date == NULL
         || sqlite3_column_bytes(q, 1) < 7)
-      die("%s: %s", "unexpected row", "case_id must be positive and date ISO");
+      die("unexpected row: case_id must be positive and date ISO");
     /* key: case_id, then the month as yyyymm in 20 bits */
     sum = map_at(&sums, (uint64_t)case_id << 20 | (uint64_t)(atoi(date) * 12 + atoi(date + 5)));
     *sum += sqlite3_column_double(q, 2);

@@ -2,7 +2,8 @@
 ** hello.c — the start-up floor (W4): what `koop -d :memory: -e 'print(1)'`
 ** cannot avoid.  Links the same libraries as koop (Lua 5.4, SQLite,
 ** libedit), opens an in-memory SQLite database, creates a Lua state with
-** the standard libraries and runs print(1).
+** the standard libraries and runs print(1).  run.sh links it exactly as
+** the Makefile links koop.
 */
 #include <stdio.h>
 #include <histedit.h>

@@ -58,8 +58,8 @@ PYTHON=$("$PYTHON" -c 'import sys; print(sys.executable)')
 # ---- helpers for workloads ---------------------------------------------
 
 # measure [-n COUNT] [-i FILE] -- PROGRAM ARG...: time the current
-# contender with runone (stdout to $OUT); record "w c seconds kib" in
-# $RESULTS and "seconds kib" in $MEASURED.
+# contender with runone (stdout to $OUT); record "w c seconds kib cpu" in
+# $RESULTS and "seconds kib cpu" in $MEASURED.
 measure () {
   MEASURED=$("$BIN/runone" -o "$OUT" "$@") || fail "$CUR_W $CUR_C failed: $*"
   echo "$CUR_W $CUR_C $MEASURED" >> "$RESULTS"
@@ -109,11 +109,18 @@ rotate () {
 mkdir -p "$BIN" "$WORK/out"
 : > "$RESULTS"
 : > "$NOTES"
-pkgflags=$(pkg-config --cflags --libs lua5.4 sqlite3 libedit)
+# The floors link Lua and SQLite exactly as koop does (the Makefile's
+# LDLIBS: static archives, say), so linking is no part of any ratio.
+# shellcheck disable=SC2016  # $(LDLIBS) is make's, not the shell's
+libs=$(make -s --no-print-directory -C "$HERE/../.." \
+         --eval 'bench-ldlibs: ; @echo $(LDLIBS)' bench-ldlibs 2>/dev/null) ||
+  libs="$(pkg-config --libs lua5.4 sqlite3 libedit) -lm"
+note "C floors linked as koop is: $libs"
+cflags=$(pkg-config --cflags lua5.4 sqlite3 libedit)
 for tool in runone gen floor hello; do
-  # shellcheck disable=SC2086  # pkg-config's flags are words
-  ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -O2 -o "$BIN/$tool" \
-    "$HERE/$tool.c" $pkgflags -lm || fail "cannot compile $tool.c"
+  # shellcheck disable=SC2086  # the flags are words
+  ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -O2 $cflags \
+    -o "$BIN/$tool" "$HERE/$tool.c" $libs || fail "cannot compile $tool.c"
 done
 echo "bench: generating $ROWS rows" >&2
 "$BIN/gen" "$ROWS" "$CSV"
@@ -131,6 +138,7 @@ done
 
 # ---- the interleaved repetitions ----------------------------------------
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
 rep=1 contenders=
 while [ "$rep" -le "$REPS" ]; do
   for w in $WORKLOADS; do
@@ -142,8 +150,8 @@ while [ "$rep" -le "$REPS" ]; do
       "${w}_run" "$c"
       [ -n "$MEASURED" ] || fail "${w}_run $c measured nothing"
       "${w}_check" "$c" || fail "$w $c gave a wrong result (output in $OUT)"
-      printf 'bench: rep %d/%d  %-3s %-15s %9.4f s %8.1f MiB\n' "$rep" "$REPS" \
-        "$w" "$(label "$c")" "${MEASURED% *}" "$(echo "${MEASURED#* }" | awk '{ print $1 / 1024 }')" >&2
+      echo "$MEASURED" | awk -v p="bench: rep $rep/$REPS  $w" -v c="$(label "$c")" \
+        '{ printf "%s %-15s %9.4f s %9.4f s cpu %8.1f MiB\n", p, c, $1, $3, $2 / 1024 }' >&2
     done
   done
   rep=$((rep + 1))
@@ -152,7 +160,7 @@ done
 # ---- the report -----------------------------------------------------------
 
 versions () {
-  echo "koop $("$KOOP" -v 2>&1 | head -n 1 | sed 's/^koop //')"
+  "$KOOP" -v 2>&1 | awk 'NR == 1 { print $1, $2 }'
   echo "SQLite $("$SQLITE3" -version | cut -d' ' -f1)"
   "$LUA" -v 2>&1 | cut -d' ' -f1-2
   "$LUA" -e 'print(require("luasql.sqlite3")._VERSION)' | cut -d' ' -f1-2
@@ -164,6 +172,7 @@ versions () {
   echo
   echo "koop benchmark — $ROWS rows, $REPS repetitions (medians), $(date '+%Y-%m-%d %H:%M')"
   echo "${cpu:-unknown CPU}, $(nproc 2>/dev/null || echo '?') CPUs; $(versions | paste -sd, - | sed 's/,/, /g')"
+  echo "load average before: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
   echo
   for w in $WORKLOADS; do
     eval "echo \"$w: \$${w}_title\"" | sed 's/^w/W/'
@@ -185,25 +194,27 @@ versions () {
       while ((getline line < results) > 0) {
         split(line, f, " ")
         k = f[1] SUBSEP f[2]
-        n[k]++; secs[k, n[k]] = f[3]; kib[k, n[k]] = f[4]
+        n[k]++; secs[k, n[k]] = f[3]; kib[k, n[k]] = f[4]; cpus[k, n[k]] = f[5]
       }
-      printf "%-8s %-15s %10s %7s %7s %8s %6s\n", "workload", "contender", "seconds", "xC", "spread", "RSS MiB", "xC"
+      printf "%-8s %-15s %9s %6s %7s %8s %6s %8s %6s\n", "workload", "contender",
+        "seconds", "xC", "spread", "cpu s", "xC", "RSS MiB", "xC"
     }
     $1 == "T" { w = $2; tt[w] = $3; rt[w] = $4; order[++nw] = w; floor[w] = ""; next }
     $1 == "C" {
       c = $3; k = w SUBSEP c
       if (!(k in n)) next
       lbl = $4; for (i = 5; i <= NF; i++) lbl = lbl " " $i
-      delete s; delete r; lo = hi = secs[k, 1]
+      delete s; delete r; delete u; lo = hi = secs[k, 1]
       for (i = 1; i <= n[k]; i++) {
-        s[i] = secs[k, i]; r[i] = kib[k, i]
+        s[i] = secs[k, i]; r[i] = kib[k, i]; u[i] = cpus[k, i]
         if (s[i] < lo) lo = s[i]; if (s[i] > hi) hi = s[i]
       }
-      ms = median(s, n[k]); mr = median(r, n[k]) / 1024
-      if (floor[w] == "") { floor[w] = c; fs[w] = ms; fr[w] = mr }
-      med[k] = ms; rss[k] = mr
-      printf "%-8s %-15s %10.4f %7.2f %6.1f%% %8.1f %6.2f\n", toupper(substr(w, 1, 1)) substr(w, 2), lbl,
-        ms, ms / fs[w], (ms > 0 ? 100 * (hi - lo) / ms : 0), mr, mr / fr[w]
+      ms = median(s, n[k]); mr = median(r, n[k]) / 1024; mu = median(u, n[k])
+      if (floor[w] == "") { floor[w] = c; fs[w] = ms; fr[w] = mr; fu[w] = mu }
+      med[k] = ms; rss[k] = mr; cpu[k] = mu
+      printf "%-8s %-15s %9.4f %6.2f %6.1f%% %8.4f %6.2f %8.1f %6.2f\n",
+        toupper(substr(w, 1, 1)) substr(w, 2), lbl, ms, ms / fs[w],
+        (ms > 0 ? 100 * (hi - lo) / ms : 0), mu, (fu[w] > 0 ? mu / fu[w] : 0), mr, mr / fr[w]
     }
     END {
       print ""
@@ -211,19 +222,22 @@ versions () {
       for (i = 1; i <= nw; i++) {
         w = order[i]; k = w SUBSEP "koop"; W = toupper(substr(w, 1, 1)) substr(w, 2)
         if (!(k in med) || floor[w] == "koop") continue
-        if (tt[w] != "-") verdict(W " time", med[k] / fs[w], tt[w])
-        if (rt[w] != "-") verdict(W " peak RSS", rss[k] / fr[w], rt[w])
+        if (tt[w] != "-")
+          verdict(W " time", med[k] / fs[w], tt[w], fu[w] > 0 ? sprintf("(cpu time: %.2f)", cpu[k] / fu[w]) : "")
+        if (rt[w] != "-") verdict(W " peak RSS", rss[k] / fr[w], rt[w], "")
       }
     }
-    function verdict(what, ratio, target) {
-      printf "  %-12s %6.2f <= %-5s %s\n", what, ratio, target, ratio <= target + 0 ? "MET" : "NOT MET"
+    function verdict(what, ratio, target, aside) {
+      printf "  %-12s %6.3f <= %-5s %s%s\n", what, ratio, target,
+        ratio <= target + 0 ? "MET    " : "NOT MET", aside == "" ? "" : "  " aside
     }'
   echo
-  echo "xC: ratio to raw C in the same run; spread: (slowest - fastest) / median"
-  echo "over the repetitions; RSS: median of each run's peak resident set."
+  echo "Medians over the repetitions.  seconds: wall clock per run; xC: ratio to"
+  echo "raw C in the same run; spread: (slowest - fastest) / median; cpu s: user +"
+  echo "system time; RSS: peak resident set.  Targets are judged on the wall clock."
   # notes with the same "key: " are merged into one line
   awk '{ k = $0; sub(/: .*/, "", k); v = substr($0, length(k) + 3)
          if (k in m) m[k] = m[k] ", " v; else { m[k] = v; o[++n] = k } }
        END { for (i = 1; i <= n; i++) print "note: " o[i] ": " m[o[i]] }' "$NOTES"
-  echo "raw results: $RESULTS (workload contender seconds KiB, one line per run)"
+  echo "raw results: $RESULTS (workload contender seconds KiB cpu-seconds, one line per run)"
 } | tee "$WORK/report.txt"

@@ -1,17 +1,15 @@
 -- W1 in koop: read the CSV with koop.csv.rows and insert every row with
--- db:exec inside one db:tx.  Run as: koop -d :memory: koop.lua SCHEMA CSV DB
--- (DB is a plain database, opened with schema=false: koop's own tables and
--- its `services` entity table stay out of the comparison).
-local schema, csv, path = ...
+-- db:exec inside one db:tx.  Run as: koop -d DB koop.lua SCHEMA CSV
+-- (a new DB: koop opens it with its defaults, WAL and synchronous=NORMAL;
+-- its own tables are only created when the domain API is first used).
+local schema, csv = ...
 local f = assert(io.open(schema))
-local out = koop.open(path, { schema = false })
-out:exec(f:read("a"))
+db:exec(f:read("a"))
 f:close()
-out:tx(function()
+db:tx(function()
   for id, case_id, institution_id, service_type, date, hours, cost
       in koop.csv.rows(csv, { unpack = true }) do
-    out:exec("INSERT INTO services VALUES(?,?,?,?,?,?,?)",
-             id, case_id, institution_id, service_type, date, hours, cost)
+    db:exec("INSERT INTO services VALUES(?,?,?,?,?,?,?)",
+            id, case_id, institution_id, service_type, date, hours, cost)
   end
 end)
-out:close()

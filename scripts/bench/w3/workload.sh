@@ -21,7 +21,7 @@ w3_setup () {
 w3_run () {
   case $1 in
     c)      measure -- "$BIN/floor" w3 "$DB" "$HERE/w3/query.sql" ;;
-    koop)   measure -- "$KOOP" -d :memory: "$HERE/w3/koop.lua" "$DB" "$HERE/w3/query.sql" ;;
+    koop)   measure -- "$KOOP" --readonly -d "$DB" "$HERE/w3/koop.lua" "$HERE/w3/query.sql" ;;
     python) measure -- "$PYTHON" "$HERE/w3/python.py" "$DB" "$HERE/w3/query.sql" ;;
     luasql) measure -- "$LUA" "$HERE/w3/luasql.lua" "$DB" "$HERE/w3/query.sql" ;;
   esac

@@ -685,24 +685,27 @@ static void args_init (lua_State *L, Args *a, int first, const char *what,
   a->how = how;
 }
 
-/* Push column i of the current row, of storage class `type`: INTEGER ->
-** integer, REAL -> float, TEXT and BLOB -> string, NULL -> nil. */
-static void push_value (lua_State *L, sqlite3_stmt *vm, int i, int type) {
-  switch (type) {
+/* Push a column value: INTEGER -> integer, REAL -> float, TEXT and BLOB
+** -> string, NULL -> nil.  Columns are read through sqlite3_column_value,
+** which looks the column up once; the sqlite3_value_* calls on it are
+** then plain reads (an unprotected value is fine: connections are
+** single-threaded, SQLITE_OPEN_NOMUTEX). */
+static void push_value (lua_State *L, sqlite3_value *v) {
+  switch (sqlite3_value_type(v)) {
     case SQLITE_INTEGER:
-      lua_pushinteger(L, (lua_Integer)sqlite3_column_int64(vm, i));
+      lua_pushinteger(L, (lua_Integer)sqlite3_value_int64(v));
       break;
     case SQLITE_FLOAT:
-      lua_pushnumber(L, (lua_Number)sqlite3_column_double(vm, i));
+      lua_pushnumber(L, (lua_Number)sqlite3_value_double(v));
       break;
     case SQLITE_TEXT: {
-      const char *s = (const char *)sqlite3_column_text(vm, i);
-      lua_pushlstring(L, s, (size_t)sqlite3_column_bytes(vm, i));
+      const char *s = (const char *)sqlite3_value_text(v);
+      lua_pushlstring(L, s, (size_t)sqlite3_value_bytes(v));
       break;
     }
     case SQLITE_BLOB: {
-      const char *s = (const char *)sqlite3_column_blob(vm, i);
-      lua_pushlstring(L, s, (size_t)sqlite3_column_bytes(vm, i));
+      const char *s = (const char *)sqlite3_value_blob(v);
+      lua_pushlstring(L, s, (size_t)sqlite3_value_bytes(v));
       break;
     }
     default:
@@ -712,7 +715,7 @@ static void push_value (lua_State *L, sqlite3_stmt *vm, int i, int type) {
 
 /* Push column i of the current row. */
 static void push_column (lua_State *L, sqlite3_stmt *vm, int i) {
-  push_value(L, vm, i, sqlite3_column_type(vm, i));
+  push_value(L, sqlite3_column_value(vm, i));
 }
 
 /* Name of column i ("?" if SQLite is out of memory). */
@@ -760,10 +763,10 @@ static void push_row (lua_State *L, sqlite3_stmt *vm, int names) {
   int n = sqlite3_data_count(vm), i;
   lua_createtable(L, 0, n);
   for (i = 0; i < n; i++) {
-    int type = sqlite3_column_type(vm, i);
-    if (type == SQLITE_NULL) continue;
+    sqlite3_value *v = sqlite3_column_value(vm, i);
+    if (sqlite3_value_type(v) == SQLITE_NULL) continue;
     lua_rawgeti(L, names, i + 1);
-    push_value(L, vm, i, type);
+    push_value(L, v);
     lua_rawset(L, -3);
   }
 }
@@ -814,11 +817,11 @@ static int urows_next (lua_State *L) {
   rc = sqlite3_step(st->vm);
   if (rc != SQLITE_ROW) return cursor_end(L, cu, rc);
   n = sqlite3_data_count(st->vm);
-  luaL_checkstack(L, n, "too many columns");
+  if (n > LUA_MINSTACK) luaL_checkstack(L, n, "too many columns");
   if (n > 0) {
-    int type = sqlite3_column_type(st->vm, 0);
-    if (type == SQLITE_NULL) lua_pushvalue(L, lua_upvalueindex(2));
-    else push_value(L, st->vm, 0, type);
+    sqlite3_value *v = sqlite3_column_value(st->vm, 0);
+    if (sqlite3_value_type(v) == SQLITE_NULL) lua_pushvalue(L, lua_upvalueindex(2));
+    else push_value(L, v);
   }
   for (i = 1; i < n; i++) push_column(L, st->vm, i);
   return n;

@@ -279,6 +279,7 @@ static void open_koop (lua_State *L) {
   koop_open_ids(L);
   koop_open_money(L);
   koop_open_hash(L);
+  koop_open_json(L);
   koop_open_text(L);
   lua_getglobal(L, "package");
   lua_getfield(L, -1, "loaded");

@@ -5,10 +5,10 @@
 --
 -- The log is append-only (triggers refuse UPDATE and DELETE) and
 -- hash-chained: each row stores the previous row's hash and
---   hash = sha256(prev_hash | seq | ts | actor | action | entity | entity_id
---                 | before_json | after_json)
--- with every text field written as LENGTH:TEXT (absent ones as "-"), so no
--- two different rows hash the same text.  seq comes from AUTOINCREMENT's
+--   hash = koop.sha256_fields(prev_hash, seq, ts, actor, action, entity,
+--                             entity_id, before_json, after_json)
+-- (each field written as LENGTH:TEXT, absent ones as "-", joined by "|"),
+-- so no two different rows hash the same text.  seq comes from AUTOINCREMENT's
 -- counter, never reused, so a deleted last row leaves a visible gap.
 -- audit.verify() walks the chain and says what was modified, deleted or
 -- inserted, and where.  This detects changes made behind koop's back; it
@@ -47,47 +47,50 @@ CREATE TABLE audit_log (
   prev_hash   TEXT NOT NULL,
   hash        TEXT NOT NULL
 );
-CREATE INDEX audit_log_entity ON audit_log(entity, entity_id);
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: its rows cannot be changed'); END;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: its rows cannot be deleted'); END;
 ]])
 
-local sha256 = koop.sha256
+local hash_fields = koop.sha256_fields
 local concat, date = table.concat, os.date
-
--- LENGTH:TEXT, or "-" for an absent value.
-local function part(s)
-  if s == nil then return "-" end
-  return #s .. ":" .. s
-end
 
 -- The hash of a row.
 local function row_hash(prev, seq, ts, actor, action, entity, id, before, after)
-  return sha256(concat({ prev, seq, part(ts), part(actor), part(action), part(entity),
-    part(id), part(before), part(after) }, "|"))
+  return hash_fields(prev, seq, ts, actor, action, entity, id, before, after)
 end
 
-local LAST = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
+-- The last row's seq and hash, and AUTOINCREMENT's counter (which is ahead
+-- of the last seq only when rows at the end were deleted).
+local LAST = "SELECT seq, hash, (SELECT seq FROM sqlite_sequence WHERE name = 'audit_log') AS top"
+  .. " FROM audit_log ORDER BY seq DESC LIMIT 1"
 local COUNTER = "SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'"
 local INSERT = "INSERT INTO audit_log (seq, ts, actor, action, entity, entity_id, "
   .. "before_json, after_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+-- The timestamp, made again only when the second changes.
+local last_time, last_ts = nil, nil
+local function now()
+  local t = os.time()
+  if t ~= last_time then last_time, last_ts = t, date("!%Y-%m-%dT%H:%M:%SZ", t) end
+  return last_ts
+end
 
 --- Append a row (inside the caller's transaction); returns its seq.
 --- id may be a number or text; before/after are JSON text or nil.
 function M.append(db, action, entity, id, before, after)
   local last = db:first(LAST)
-  local prev = last and last.hash or GENESIS
-  local top = last and last.seq or 0
-  local counter = db:value(COUNTER)
-  if counter and counter > top then top = counter end   -- a deleted tail stays a gap
-  local seq = top + 1
-  local ts = date("!%Y-%m-%dT%H:%M:%SZ")
-  local actor = koop.actor or "unknown"
-  if id ~= nil then id = tostring(id) end
+  local prev, seq
+  if last then
+    prev, seq = last.hash, last.seq
+    if last.top and last.top > seq then seq = last.top end   -- a deleted tail stays a gap
+  else
+    prev, seq = GENESIS, db:value(COUNTER) or 0
+  end
+  seq = seq + 1
+  local ts, actor = now(), koop.actor or "unknown"
   db:exec(INSERT, seq, ts, actor, action, entity, id, before, after, prev,
-    row_hash(prev, seq, ts, actor, action, entity, id, before, after))
+    hash_fields(prev, seq, ts, actor, action, entity, id, before, after))
   return seq
 end
 
@@ -117,7 +120,7 @@ local function describe(action, before, after)
     for k in pairs(a) do keys[#keys + 1] = k end
     table.sort(keys)
     for _, k in ipairs(keys) do
-      out[#out + 1] = ("%s: %s → %s"):format(k, json.value(b[k]), json.value(a[k]))
+      out[#out + 1] = ("%s: %s → %s"):format(k, json.encode(b[k]), json.encode(a[k]))
     end
     return concat(out, ", ")
   end
@@ -204,6 +207,61 @@ function M.verify()
   if counter and counter > prev_seq then missing(prev_seq + 1, counter) end
   return #problems == 0, problems, n
 end
+
+-- }====================
+
+-- {==================== koop audit ====================
+
+local cli = require "koop.cli"
+
+cli.command {
+  name = "audit", summary = "verify the audit log, or list its rows",
+  usage = "koop [-d FILE] audit verify\nkoop [-d FILE] audit log [--entity E] [--id ID] [--since DATE] [--until DATE] [--actor NAME] [--action A] [--limit N]",
+  options = { ["--entity"] = "string", ["--id"] = "string", ["--since"] = "date", ["--until"] = "date",
+    ["--actor"] = "string", ["--action"] = "string", ["--limit"] = "string" },
+  text = [[
+Every change made through koop (and every import, and every read of
+restricted data) is a row of the audit log: when (UTC), who (--as, else
+$KOOP_USER, else the login name), what (action, entity, id) and the values
+before and after. The rows are append-only and hash-chained.
+  verify   check the chain: prints "ok" and the number of rows, or each
+           problem and its row (modified, deleted, inserted); the exit
+           status is 1 when the log was tampered with
+  log      the rows, oldest first, as a table (--mode csv, json, ... for
+           other formats); --entity takes a collection (institutions) or an
+           entity name (institution); --since and --until are dates (both
+           included); --limit N shows the newest N rows
+In Lua: audit.verify(), audit.log{entity=, id=, since=, until=, actor=,
+action=, limit=}, obj:history() for one object.]],
+  run = function(opts, pos)
+    local sub = pos[1]
+    if sub ~= "verify" and sub ~= "log" then
+      cli.usage_error("audit: expected 'verify' or 'log'%s (see 'koop help audit')",
+        sub and (", not '" .. sub .. "'") or "")
+    end
+    if pos[2] then cli.usage_error("audit %s: unexpected argument '%s'", sub, pos[2]) end
+    cli.open()
+    if sub == "verify" then
+      if next(opts) then cli.usage_error("audit verify takes no options") end
+      local ok, problems, n = M.verify()
+      if ok then
+        print(("ok: %d rows, hash chain intact"):format(n))
+        return 0
+      end
+      for _, p in ipairs(problems) do print(p) end
+      print(("audit log BROKEN: %d problem%s in %d rows"):format(#problems, #problems == 1 and "" or "s", n))
+      return 1
+    end
+    local limit = opts.limit and math.tointeger(tonumber(opts.limit))
+    if opts.limit and (not limit or limit < 0) then
+      cli.usage_error("audit log: --limit needs a whole number, not '%s'", opts.limit)
+    end
+    local rows = M.log{ entity = opts.entity, id = opts.id, since = opts.since,
+      ["until"] = opts["until"], actor = opts.actor, action = opts.action, limit = limit }
+    io.write(koop.format(rows))
+    return 0
+  end,
+}
 
 -- }====================
 

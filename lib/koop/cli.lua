@@ -14,6 +14,7 @@ local M = { commands = {}, config = {}, topics = {} }
 --- module adding a command or a help topic lists itself here.
 M.providers = {
   help = "koop.commands", init = "koop.commands", test = "koop.commands",
+  audit = "koop.audit",
 }
 
 local function usage_error(fmt, ...)
@@ -85,6 +86,7 @@ end
 --- Called by the host with the command-line options (before any user code).
 function M.configure(cfg)
   M.config = cfg
+  require("koop.domain").install()      -- domain globals load on first use
   koop.version = koop.version or "0.1.0"
   koop.actor = cfg.as or "unknown"
   if cfg.today then
@@ -128,6 +130,7 @@ function M.load_all()
   for _, mod in pairs(M.providers) do
     if not seen[mod] then seen[mod] = true; require(mod) end
   end
+  require("koop.domain").load_all()     -- the domain modules' topics
 end
 
 --- `koop --help`

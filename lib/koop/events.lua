@@ -14,7 +14,8 @@
 local koop = require "koop"
 
 local M = {}
-local handlers = {}          -- name -> array of functions
+local handlers = {}          -- name -> array of functions (never emptied in place)
+M.handlers = handlers        -- read by koop.entity to skip events nobody hears
 
 --- Register fn for event `name`; returns the function that unregisters it.
 function M.on(name, fn)
@@ -52,7 +53,8 @@ function M.listening(name) return handlers[name] ~= nil end
 
 --- Remove the handlers of one event, or of all events.
 function M.clear(name)
-  if name then handlers[name] = nil else handlers = {} end
+  if name then handlers[name] = nil return end
+  for k in pairs(handlers) do handlers[k] = nil end
 end
 
 koop.on = M.on

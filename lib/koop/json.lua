@@ -3,9 +3,9 @@
 --   json.encode(v)      canonical text: object keys sorted (byte order), no
 --                       spaces, integers exact, floats with the shortest
 --                       text that reads back the same; the same value always
---                       gives the same bytes, so the text can be hashed.
+--                       gives the same bytes, so the text can be hashed
+--                       (koop.json_encode, in C: src/json.c)
 --   json.decode(s)      the value; JSON null becomes json.null (koop.null).
---   json.value(v)       the text of a scalar (string, number, boolean, nil).
 --   json.null           koop.null: encodes as null.
 --   json.array(t)       marks t as an array, so an empty t encodes as [].
 --   json.object(t)      marks t as an object, so an empty t encodes as {}.
@@ -22,114 +22,12 @@ M.null = null
 
 local array_mt = { __name = "json.array" }
 local object_mt = { __name = "json.object" }
-local resultset_mt = getmetatable(koop.resultset({}))
 
 function M.array(t) return setmetatable(t or {}, array_mt) end
 function M.object(t) return setmetatable(t or {}, object_mt) end
 
-local function fail(fmt, ...)
-  koop.raise{ code = "invalid", message = "json: " .. fmt:format(...) }
-end
-
-local escapes = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
-  ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
-for i = 0, 31 do
-  local c = string.char(i)
-  escapes[c] = escapes[c] or ("\\u%04x"):format(i)
-end
-escapes["\127"] = "\\u007f"
-
--- The JSON text of string s.
-local function quote(s)
-  if not utf8.len(s) then fail("string is not valid UTF-8: %q", s:sub(1, 40)) end
-  if s:find('[%c"\\]') then s = s:gsub('[%c"\\]', escapes) end
-  return '"' .. s .. '"'
-end
-
--- The shortest text of float x that reads back as x.
-local function float(x)
-  if x ~= x or x == math.huge or x == -math.huge then fail("cannot encode %s", tostring(x)) end
-  for digits = 15, 17 do
-    local s = ("%." .. digits .. "g"):format(x)
-    if tonumber(s) == x then
-      if not s:find("[%.eEn]") then s = s .. ".0" end
-      return s
-    end
-  end
-end
-
---- The JSON text of a scalar: string, number, boolean, nil or json.null.
-local function value(v)
-  local t = type(v)
-  if t == "string" then return quote(v) end
-  if t == "number" then
-    if math.type(v) == "integer" then return ("%d"):format(v) end
-    return float(v)
-  end
-  if t == "boolean" then return v and "true" or "false" end
-  if v == nil or v == null then return "null" end
-  fail("cannot encode a %s", t)
-end
-M.value = value
-
-local encode
-
--- Is t a sequence 1..n with no other keys?  Returns n, or nil.
-local function sequence_length(t)
-  local n = #t
-  local count = 0
-  for k in pairs(t) do
-    if math.type(k) ~= "integer" or k < 1 or k > n then return nil end
-    count = count + 1
-  end
-  return count == n and n or nil
-end
-
--- Append the text of table t to out.
-local function encode_table(t, out, seen)
-  local mt = getmetatable(t)
-  if mt and mt.__tojson then return encode(mt.__tojson(t), out, seen) end
-  if seen[t] then fail("cannot encode a table that contains itself") end
-  seen[t] = true
-  local n = (mt == resultset_mt or mt == array_mt) and #t or sequence_length(t)
-  if n and (n > 0 or mt ~= object_mt) then
-    out[#out + 1] = "["
-    for i = 1, n do
-      if i > 1 then out[#out + 1] = "," end
-      encode(t[i], out, seen)
-    end
-    out[#out + 1] = "]"
-  else
-    local keys = {}
-    for k in pairs(t) do
-      if type(k) ~= "string" then fail("object keys must be strings, not %s", type(k)) end
-      keys[#keys + 1] = k
-    end
-    table.sort(keys)
-    out[#out + 1] = "{"
-    for i, k in ipairs(keys) do
-      if i > 1 then out[#out + 1] = "," end
-      out[#out + 1] = quote(k)
-      out[#out + 1] = ":"
-      encode(t[k], out, seen)
-    end
-    out[#out + 1] = "}"
-  end
-  seen[t] = nil
-end
-
-encode = function(v, out, seen)
-  if type(v) == "table" then return encode_table(v, out, seen) end
-  out[#out + 1] = value(v)
-end
-
 --- Canonical JSON text of v.
-function M.encode(v)
-  if type(v) ~= "table" then return value(v) end
-  local out = {}
-  encode_table(v, out, {})
-  return table.concat(out)
-end
+M.encode = assert(koop.json_encode, "koop.json_encode is missing: main.c must call koop_open_json")
 
 -- {==================== decoding ====================
 
@@ -240,7 +138,9 @@ end
 
 --- The value of JSON text s (null as json.null); raises a "syntax" error.
 function M.decode(s)
-  if type(s) ~= "string" then fail("decode expects text, got %s", type(s)) end
+  if type(s) ~= "string" then
+    koop.raise{ code = "invalid", message = "json.decode: expected text, got " .. type(s) }
+  end
   local v, i = decode_value(s, 1, 0)
   i = skip(s, i)
   if i <= #s then syntax(s, i, "text after the value") end

@@ -31,6 +31,8 @@ M.owners = {
   [10] = "koop.territory",
   [20] = "koop.institutions", [21] = "koop.institutions",
   [22] = "koop.institutions", [23] = "koop.institutions",
+  [30] = "koop.agreements", [31] = "koop.teams",
+  [32] = "koop.meetings", [33] = "koop.tasks",
 }
 
 --- Register migration number n (SQL text or function(db)); n must be

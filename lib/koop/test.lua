@@ -81,8 +81,7 @@ local function expand(paths)
 end
 
 local function fresh_db()
-  local db = koop.open(":memory:")
-  require("koop.schema").migrate(db)
+  local db = koop.open(":memory:")     -- koop's tables appear on first domain use
   _G.db, koop.db = db, db
   return db
 end

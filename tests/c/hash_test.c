@@ -3,8 +3,9 @@
 ** ("abc", the empty string, the 448- and 896-bit messages, one million
 ** 'a'), messages at every padding boundary (55, 56, 63, 64, 65, 119, 120,
 ** 127, 128 bytes; digests from Python's hashlib, an independent
-** implementation), UTF-8 text, streaming-free large input, and the Lua
-** binding koop.sha256 (hex digest, error object for a non-string).
+** implementation), UTF-8 text, and the Lua bindings: koop.sha256 (hex
+** digest, error object for a non-string) and koop.sha256_fields (the hash
+** of LENGTH:TEXT fields joined by "|", nil and koop.null as "-").
 */
 #include "koop.h"
 
@@ -61,13 +62,22 @@ static void raw_matches_hex (void) {
         "%s vs %s", hex, again);
 }
 
-/* koop.sha256 from Lua: the digest, and an error object for a number. */
+/* The Lua chunk returns true. */
+static void fields_case (lua_State *L, const char *what, const char *chunk) {
+  int good = luaL_dostring(L, chunk) == LUA_OK && lua_toboolean(L, -1);
+  check(good, what, "%s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "false");
+  lua_settop(L, 0);
+}
+
+/* koop.sha256 and koop.sha256_fields from Lua: digests, and error objects
+** for values that cannot be hashed. */
 static void lua_binding (void) {
   lua_State *L = luaL_newstate();
   const char *got;
   luaL_openlibs(L);
   lua_newtable(L);
   koop_open_errors(L);
+  koop_open_db(L);
   koop_open_hash(L);
   lua_setglobal(L, "koop");
   if (luaL_dostring(L, "return koop.sha256('abc')") != LUA_OK) {
@@ -86,6 +96,25 @@ static void lua_binding (void) {
     check(got && strstr(got, "a string expected, got number") != NULL,
           "koop.sha256(42) raises an invalid error naming the type", "got %s", got ? got : "false");
   }
+  lua_settop(L, 0);
+  lua_pushnil(L);
+  lua_setglobal(L, "db");
+  fields_case(L, "sha256_fields(\"ab\", 7, nil) is sha256(\"2:ab|1:7|-\")",
+              "return koop.sha256_fields('ab', 7, nil) == koop.sha256('2:ab|1:7|-')");
+  fields_case(L, "sha256_fields: koop.null is \"-\" like nil",
+              "return koop.sha256_fields(koop.null, 'x') == koop.sha256('-|1:x')");
+  fields_case(L, "sha256_fields: a float is written with %.17g",
+              "return koop.sha256_fields(0.5) == koop.sha256('3:0.5')");
+  fields_case(L, "sha256_fields: field boundaries cannot be forged",
+              "return koop.sha256_fields('a|1:b') ~= koop.sha256_fields('a', 'b')");
+  fields_case(L, "sha256_fields: long fields across blocks equal the one-shot hash",
+              "local s = string.rep('x', 1000) "
+              "return koop.sha256_fields(s, s) == koop.sha256('1000:' .. s .. '|1000:' .. s)");
+  fields_case(L, "sha256_fields() of nothing is sha256 of the empty text",
+              "return koop.sha256_fields() == koop.sha256('')");
+  fields_case(L, "sha256_fields rejects a table, naming the field",
+              "local ok, e = pcall(koop.sha256_fields, 'a', {}) "
+              "return not ok and e.code == 'invalid' and e.message:find('field 2 is table') ~= nil");
   lua_close(L);
 }
 

@@ -1,10 +1,13 @@
 # W1 — bulk load: read the CSV and insert every row into a fresh on-disk
 # database in one transaction.  Every contender creates the table from
-# schema.sql.  The journal is each tool's default: koop opens every
-# database it is given with -d in WAL with synchronous=NORMAL, so its load
-# writes the pages twice (to the WAL, then the checkpoint at close); the
-# others get SQLite's defaults (rollback journal, synchronous=FULL).  Nobody
-# sets another PRAGMA (page size, cache size: SQLite's defaults).  The
+# schema.sql.  koop opens every file database in WAL with
+# synchronous=NORMAL (for concurrent readers), so its load writes the pages
+# twice (to the WAL, then the checkpoint at close).  The raw-C floor opens
+# its database with the same three PRAGMAs koop sets (WAL,
+# synchronous=NORMAL, foreign_keys), so the ratio measures koop's own
+# overhead over the same work; the peers keep SQLite's defaults (rollback
+# journal, synchronous=FULL), as a user runs them.  Nobody sets another
+# PRAGMA (page size, cache size: SQLite's defaults).  The
 # report notes each database's journal mode.  Checked: every database holds
 # exactly the values and types raw C stored (db_digest).
 # shellcheck shell=sh disable=SC2034  # the variables are read by run.sh

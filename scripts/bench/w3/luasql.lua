@@ -9,10 +9,16 @@ f:close()
 local env = driver.sqlite3()
 local con = assert(env:connect(path))
 local cur = assert(con:execute(sql))
+-- The key is case_id and the month as one integer, as the C floor's
+-- (case_id << 20 | year*12 + month): digits are read with one
+-- string.byte call, no string is built per row.
+local byte = string.byte
 local sums, flagged, n = {}, {}, 0
 local case_id, date, hours = cur:fetch()
 while case_id do
-  local key = case_id .. date:sub(1, 7)   -- the month is fixed-width: unambiguous
+  local y1, y2, y3, y4, _, m1, m2 = byte(date, 1, 7)
+  local key = math.tointeger(case_id) << 20 | ((y1 * 1000 + y2 * 100 + y3 * 10 + y4 - 53328) * 12
+                               + m1 * 10 + m2 - 528)
   local sum = (sums[key] or 0) + hours
   sums[key] = sum
   if sum > 20 and not flagged[case_id] then

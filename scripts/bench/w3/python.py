@@ -10,7 +10,8 @@ with open(query, encoding="utf-8") as f:
 con = sqlite3.connect("file:" + path + "?mode=ro", uri=True)
 sums, flagged = {}, set()
 for case_id, date, hours in con.execute(sql):
-    key = (case_id, date[:7])
+    # one integer, as the C floor's key (case_id << 20 | year*12 + month)
+    key = case_id << 20 | (int(date[:4]) * 12 + int(date[5:7]))
     total = sums.get(key, 0.0) + hours
     sums[key] = total
     if total > 20:

@@ -61,7 +61,8 @@ deps:
 	@sh scripts/deps.sh
 
 # The whole suite, then the whole suite again under ASan + UBSan.
-check: deps
+check:
+	@sh scripts/deps.sh --check
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/san CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all
 	@sh tests/run.sh $(BUILD) $(BUILD)/san
@@ -74,7 +75,8 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh scripts/demo.sh $(KOOP)
 
-bench: deps
+bench:
+	@sh scripts/deps.sh --bench
 	@$(MAKE) --no-print-directory all
 	@sh scripts/bench/run.sh $(KOOP)
 

@@ -1,11 +1,15 @@
 #!/bin/sh
-# scripts/deps.sh [--bench] — make sure the Debian 12 packages koop needs
-# are installed.  As root it installs what is missing (apt-get); otherwise it
-# prints the exact apt-get line and fails.  --bench adds the peers that
-# `make bench` compares koop with.
+# scripts/deps.sh [--check | --bench] — make sure the Debian 12 packages
+# koop needs are installed.  As root it installs what is missing (apt-get);
+# otherwise it prints the exact apt-get line and fails.  --check adds what
+# the test suite uses (Chromium renders the HTML report to a PNG); --bench
+# adds the peers that `make bench` compares koop with.
 set -u
 need="liblua5.4-dev libsqlite3-dev libedit-dev pkg-config make gcc clang libclang-rt-14-dev"
-[ "${1:-}" = "--bench" ] && need="$need sqlite3 python3 lua5.4 lua-sql-sqlite3"
+case "${1:-}" in
+  --check) need="$need chromium sqlite3" ;;
+  --bench) need="$need sqlite3 python3 lua5.4 lua-sql-sqlite3" ;;
+esac
 missing=""
 for p in $need; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -83,17 +83,19 @@ local function seeds()
   return table.concat(out, "\n")
 end
 
+-- CHECKs spell out x = 'a' OR x = 'b' ...: for x IN (list) of more than
+-- two constants SQLite builds a temporary table on every write (~2 us).
 schema.define(20, "institution kinds and service types", [[
 CREATE TABLE institution_kind (
   code   TEXT PRIMARY KEY,
   name   TEXT NOT NULL,
-  level  TEXT NOT NULL CHECK (level IN ('gmina', 'powiat', 'województwo')),
-  sector TEXT NOT NULL CHECK (sector IN ('publiczny', 'pozarządowy', 'prywatny', 'kościelny'))
+  level  TEXT NOT NULL CHECK (level = 'gmina' OR level = 'powiat' OR level = 'województwo'),
+  sector TEXT NOT NULL CHECK (sector = 'publiczny' OR sector = 'pozarządowy' OR sector = 'prywatny' OR sector = 'kościelny')
 ) WITHOUT ROWID;
 CREATE TABLE service_type (
   code TEXT PRIMARY KEY,
   name TEXT NOT NULL,
-  unit TEXT NOT NULL CHECK (unit IN ('godzina', 'sesja', 'osoba', 'zdarzenie'))
+  unit TEXT NOT NULL CHECK (unit = 'godzina' OR unit = 'sesja' OR unit = 'osoba' OR unit = 'zdarzenie')
 ) WITHOUT ROWID;
 ]] .. seeds())
 
@@ -103,8 +105,8 @@ CREATE TABLE institution (
   name        TEXT NOT NULL,
   short       TEXT,
   kind        TEXT NOT NULL REFERENCES institution_kind(code),
-  sector      TEXT NOT NULL CHECK (sector IN ('publiczny', 'pozarządowy', 'prywatny', 'kościelny')),
-  level       TEXT NOT NULL CHECK (level IN ('gmina', 'powiat', 'województwo')),
+  sector      TEXT NOT NULL CHECK (sector = 'publiczny' OR sector = 'pozarządowy' OR sector = 'prywatny' OR sector = 'kościelny'),
+  level       TEXT NOT NULL CHECK (level = 'gmina' OR level = 'powiat' OR level = 'województwo'),
   gmina_terc  TEXT REFERENCES territory(terc),
   regon       TEXT UNIQUE,
   nip         TEXT,
@@ -187,11 +189,19 @@ local service_types = entity.collection {
 
 -- }====================
 
--- The usual value of field `what` for the row's kind.
+-- The usual value of field `what` (level or sector) for the kind of the
+-- row being built; one read of the kind serves both fields of a row.
+local kind_of_row = setmetatable({}, { __mode = "k" })
+local KIND_DEFAULTS = "SELECT level, sector FROM institution_kind WHERE code = ?"
 local function from_kind(what)
   return function(row)
-    local k = row.kind and kinds.get(row.kind)
-    return k and k[what]
+    if not row.kind then return nil end
+    local k = kind_of_row[row]
+    if not k then
+      k = entity.db():first(KIND_DEFAULTS, row.kind) or {}
+      kind_of_row[row] = k
+    end
+    return k[what]
   end
 end
 

@@ -22,12 +22,14 @@ local schema = require "koop.schema"
 local audit = require "koop.audit"
 local dates = require "koop.dates"
 
+-- CHECKs spell out x = 'a' OR x = 'b' ...: for x IN (list) of more than
+-- two constants SQLite builds a temporary table on every write (~2 us).
 schema.define(10, "territory (TERC)", [[
 CREATE TABLE territory (
   terc        TEXT PRIMARY KEY,
   name        TEXT NOT NULL,
-  level       TEXT NOT NULL CHECK (level IN ('województwo', 'powiat', 'gmina')),
-  rodzaj      INTEGER CHECK (rodzaj IN (1, 2, 3, 4, 5, 8, 9)),
+  level       TEXT NOT NULL CHECK (level = 'województwo' OR level = 'powiat' OR level = 'gmina'),
+  rodzaj      INTEGER CHECK (rodzaj = 1 OR rodzaj = 2 OR rodzaj = 3 OR rodzaj = 4 OR rodzaj = 5 OR rodzaj = 8 OR rodzaj = 9),
   type        TEXT,                     -- NAZWA_DOD: "gmina wiejska", "powiat", ...
   parent_terc TEXT REFERENCES territory(terc),
   valid_from  TEXT,
@@ -125,7 +127,6 @@ function gminas.kind(what, date)
   if type(what) ~= "string" then
     entity.invalid("gminas", "kind", "expected a gmina name or TERC code, got %s", type(what))
   end
-  local db = entity.db()
   local rows
   if what:match("^%s*%d") then
     local info, msg = koop.ids.terc(what)

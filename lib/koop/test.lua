@@ -89,6 +89,7 @@ end
 -- Run one test function; returns true or false, message.
 local function run_one(fn, pinned)
   dates.today(pinned or false)
+  require("koop.events").clear()        -- no handler leaks from one test to the next
   local db = fresh_db()
   local ok, err = xpcall(fn, function(e)
     if koop.is_error(e) then return tostring(e) end

@@ -89,7 +89,10 @@ end
 -- Run one test function; returns true or false, message.
 local function run_one(fn, pinned)
   dates.today(pinned or false)
-  require("koop.events").clear()        -- no handler leaks from one test to the next
+  -- handlers a test adds (koop.on) end with it; modules' own stay
+  local handlers = require("koop.events").handlers
+  local saved = {}
+  for name, list in pairs(handlers) do saved[name] = list end
   local db = fresh_db()
   local ok, err = xpcall(fn, function(e)
     if koop.is_error(e) then return tostring(e) end
@@ -97,6 +100,8 @@ local function run_one(fn, pinned)
   end)
   db:close()
   _G.db, koop.db = nil, nil
+  for name in pairs(handlers) do handlers[name] = nil end
+  for name, list in pairs(saved) do handlers[name] = list end
   return ok, err
 end
 
@@ -105,6 +110,9 @@ function M.run(paths, match)
   if #paths == 0 then paths = { "." } end
   local passed, failed = 0, 0
   local pinned = require("koop.cli").config.today
+  -- domain modules register their own event handlers when they load: load
+  -- them all now, so that the handlers kept between tests are exactly theirs
+  require("koop.domain").load_all()
   local saved = {}
   for k, v in pairs(asserts) do saved[k] = rawget(_G, k); _G[k] = v end
   for _, file in ipairs(expand(paths)) do

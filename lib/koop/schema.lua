@@ -33,6 +33,9 @@ M.owners = {
   [22] = "koop.institutions", [23] = "koop.institutions",
   [30] = "koop.agreements", [31] = "koop.teams",
   [32] = "koop.meetings", [33] = "koop.tasks",
+  [50] = "koop.cases", [51] = "koop.cases", [52] = "koop.cases", [53] = "koop.cases",
+  [54] = "koop.cases", [55] = "koop.plans", [56] = "koop.referrals", [57] = "koop.services",
+  [70] = "koop.budgets", [71] = "koop.budgets", [72] = "koop.budgets",
 }
 
 --- Register migration number n (SQL text or function(db)); n must be

@@ -64,8 +64,8 @@ end)
 
 test("sources: known kinds only, an existing source", function()
   F.setup()
-  F.refused(function() tasks.add{ text = "x", source_kind = "plan", source_id = 1 } end, "tasks.source_kind",
-    "unknown source kind 'plan'")
+  F.refused(function() tasks.add{ text = "x", source_kind = "wniosek", source_id = 1 } end, "tasks.source_kind",
+    "unknown source kind 'wniosek'")
   F.refused(function() tasks.add{ text = "x", source_kind = "meeting", source_id = 99 } end, "tasks.source_id", "no meeting with id 99")
   F.refused(function() tasks.add{ text = "x", source_kind = "meeting" } end, "tasks.source_id", "together")
   F.refused(function() tasks.add{ text = "x", decision_no = 1 } end, "tasks.decision_no", "belongs to a source")

@@ -21,4 +21,7 @@ step "$KOOP" -d "$db" -e 'print(institutions.find{order = "name", limit = 12})'
 step "$KOOP" -d "$db" --mode csv -e 'print(db:query("SELECT kind, count(*) AS n FROM institution GROUP BY kind ORDER BY kind COLLATE PL"))'
 step "$KOOP" -d "$db" --today 2019-10-01 -e 'print(tasks.due{})'
 step "$KOOP" -d "$db" audit verify
-printf '\nThe database is %s; explore it with: %s -d %s\n' "$db" "$KOOP" "$db"
+step "$KOOP" -d "$db" --today 2020-03-31 report overview --gmina all --from 2019-06-01 --to 2020-03-31 -o "$out/raport.html"
+step "$KOOP" -d "$db" --today 2020-03-31 report indicators --gmina all --from 2019-06-01 --to 2020-03-31
+printf '\nThe report of both gminas is %s: one HTML file with its charts inside;\nit opens in any browser, prints on A4 and reads on a phone.\n' "$out/raport.html"
+printf 'The database is %s; explore it with: %s -d %s\n' "$db" "$KOOP" "$db"

@@ -50,14 +50,17 @@ void koop_closestate (lua_State *L) {
   free(ud);
 }
 
-/* load() that accepts text chunks only, whatever mode the caller asks. */
+/* load() that accepts text chunks only, whatever mode the caller asks;
+** upvalue 1 is the original load. */
 static int safe_load (lua_State *L) {
-  int n = lua_gettop(L);
-  lua_getfield(L, lua_upvalueindex(1), "load");
+  int n;
+  lua_settop(L, 4);                     /* chunk, chunkname, mode, env */
+  n = lua_gettop(L);
+  lua_pushvalue(L, lua_upvalueindex(1));
   lua_pushvalue(L, 1);
   lua_pushvalue(L, 2);
   lua_pushliteral(L, "t");
-  if (n >= 4) lua_pushvalue(L, 4); else lua_pushnil(L);
+  lua_pushvalue(L, 4);
   lua_call(L, 4, LUA_MULTRET);
   return lua_gettop(L) - n;
 }
@@ -78,7 +81,7 @@ void koop_sandbox_apply (lua_State *L, const struct koop_limits *lim) {
   static const char *const package_fields[] = { "loadlib", "cpath", NULL };
   if (!lim->safe) return;
   lua_pushglobaltable(L);
-  lua_pushglobaltable(L);
+  lua_getfield(L, -1, "load");
   lua_pushcclosure(L, safe_load, 1);
   lua_setfield(L, -2, "load");
   remove_fields(L, globals);

@@ -15,6 +15,7 @@ local M = { commands = {}, config = {}, topics = {} }
 M.providers = {
   help = "koop.commands", init = "koop.commands", test = "koop.commands",
   audit = "koop.audit",
+  report = "koop.report", import = "koop.exchange", export = "koop.exchange", rollup = "koop.rollup",
 }
 
 local function usage_error(fmt, ...)

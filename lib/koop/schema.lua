@@ -114,6 +114,10 @@ function M.ensure(db)
   M.load_all()
   local v, latest = M.check(db), M.latest()
   if v < latest then
+    if require("koop.cli").config.safe then
+      koop.raise{ code = "schema", message = ("database %s has schema version %d and this koop needs %d: --safe scripts do not change the schema; run 'koop -d %s init' first")
+        :format(db:path(), v, latest, db:path()) }
+    end
     if db:readonly() then
       koop.raise{ code = "schema", message = ("database %s has schema version %d and this koop needs %d: open it once without --readonly to upgrade it")
         :format(db:path(), v, latest) }

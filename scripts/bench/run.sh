@@ -241,3 +241,13 @@ versions () {
        END { for (i = 1; i <= n; i++) print "note: " o[i] ": " m[o[i]] }' "$NOTES"
   echo "raw results: $RESULTS (workload contender seconds KiB cpu-seconds, one line per run)"
 } | tee "$WORK/report.txt"
+
+# The domain workloads of issues 3, 4 and 7 (each prints its own table and
+# targets; BENCH_ROWS scales them too).  BENCH_ONLY limits the run to W1-W4.
+if [ -z "${BENCH_ONLY:-}" ]; then
+  for extra in w_domain.sh w5_cases.sh w_report.sh; do
+    echo
+    if [ "$extra" = w_domain.sh ]; then sh "$HERE/$extra" "$KOOP"
+    else sh "$HERE/$extra" "$KOOP" "$ROWS"; fi || echo "$extra: failed (see above)"
+  done
+fi

@@ -65,8 +65,19 @@ struct Stmt {
   int stale_names;         /* ST_USER: column names must be read again */
 };
 
+/* The statements of db:tx, prepared once per connection (when first
+** used): sqlite3_exec would parse them again on every call. */
+enum { TX_BEGIN, TX_BEGIN_IMMEDIATE, TX_COMMIT, TX_ROLLBACK, TX_SAVEPOINT,
+       TX_RELEASE, TX_ROLLBACK_TO, TX_COUNT };
+static const char *const tx_sql[TX_COUNT] = {
+  "BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK", "SAVEPOINT koop_tx",
+  "RELEASE koop_tx", "ROLLBACK TO koop_tx"
+};
+
 struct Conn {
   sqlite3 *db;             /* NULL once closed */
+  sqlite3_stmt *tx[TX_COUNT];   /* tx_sql, prepared (NULL until used) */
+  lua_Integer txid;        /* db:txid(): changes when a transaction ends */
   const char *path;        /* as given; the string is uservalue UV_PATH */
   Stmt *live;              /* every statement not yet finalised */
   Stmt *newest, *oldest;   /* the cache, most recently used first */
@@ -1101,17 +1112,55 @@ static int db_rows (lua_State *L) { return db_iter(L, 1, "db:rows"); }
 /* db:urows(sql, ...) -> for-loop values giving each row's values. */
 static int db_urows (lua_State *L) { return db_iter(L, 0, "db:urows"); }
 
-/* Undo this level of db:tx after an error: ROLLBACK, or ROLLBACK TO and
-** RELEASE of its savepoint; nothing if SQLite already rolled the whole
-** transaction back (it does after some errors, e.g. an interrupted
-** write).  A pending interrupt would stop the rollback while other
-** statements run: then stop them and try again. */
+/* Commit hook of every connection: a transaction ended, db:txid()
+** changes. */
+static int tx_ended (void *conn) {
+  ((Conn *)conn)->txid++;
+  return 0;                          /* 0: the commit goes ahead */
+}
+
+/* Rollback hook of every connection (any ROLLBACK of a whole
+** transaction: by db:tx, by hand, or SQLite's own after an error). */
+static void tx_rolled_back (void *conn) { tx_ended(conn); }
+
+/* Run statement `which` of tx_sql; SQLITE_OK or the error, copied into e
+** (when e is not NULL). */
+static int tx_run (Conn *c, int which, SqlErr *e) {
+  sqlite3_stmt *vm = c->tx[which];
+  int rc;
+  if (vm == NULL) {
+    rc = sqlite3_prepare_v3(c->db, tx_sql[which], -1, SQLITE_PREPARE_PERSISTENT,
+                            &c->tx[which], NULL);
+    if (rc != SQLITE_OK) goto done;
+    vm = c->tx[which];
+  }
+  rc = sqlite3_step(vm);
+  if (rc == SQLITE_DONE) rc = SQLITE_OK;
+done:
+  if (rc != SQLITE_OK && e != NULL) capture(c, rc, 0, e);
+  if (vm != NULL) sqlite3_reset(vm);
+  return rc;
+}
+
+/* Roll back this level of db:tx: ROLLBACK, or ROLLBACK TO and RELEASE of
+** its savepoint (which db:txid() counts as the end of a transaction). */
+static int tx_rollback (Conn *c, int outer) {
+  int rc;
+  if (outer) return tx_run(c, TX_ROLLBACK, NULL);
+  if ((rc = tx_run(c, TX_ROLLBACK_TO, NULL)) != SQLITE_OK) return rc;
+  c->txid++;
+  return tx_run(c, TX_RELEASE, NULL);
+}
+
+/* Undo this level of db:tx after an error; nothing if SQLite already
+** rolled the whole transaction back (it does after some errors, e.g. an
+** interrupted write).  A pending interrupt would stop the rollback while
+** other statements run: then stop them and try again. */
 static void tx_undo (Conn *c, int outer) {
-  const char *sql = outer ? "ROLLBACK" : "ROLLBACK TO koop_tx; RELEASE koop_tx";
   if (sqlite3_get_autocommit(c->db)) return;
-  if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) == SQLITE_INTERRUPT) {
+  if (tx_rollback(c, outer) == SQLITE_INTERRUPT) {
     stop_running(c);
-    sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+    if (!sqlite3_get_autocommit(c->db)) tx_rollback(c, outer);
   }
 }
 
@@ -1120,8 +1169,8 @@ static void tx_undo (Conn *c, int outer) {
 ** error again, the same value. */
 static int tx_end (lua_State *L, int status, lua_KContext outer) {
   Conn *c = (Conn *)lua_touserdata(L, 1);
+  int which = outer ? TX_COMMIT : TX_RELEASE;
   SqlErr e;
-  int rc;
   if (status != LUA_OK && status != LUA_YIELD) {
     if (c->db != NULL) tx_undo(c, (int)outer);
     return lua_error(L);
@@ -1133,11 +1182,9 @@ static int tx_end (lua_State *L, int status, lua_KContext outer) {
     return koop_error_raise(L, "abort", NULL, "db:tx: the transaction ended "
                             "inside the function (an error rolled it back, or "
                             "COMMIT/ROLLBACK ran there)");
-  rc = sqlite3_exec(c->db, outer ? "COMMIT" : "RELEASE koop_tx", NULL, NULL, NULL);
-  if (rc != SQLITE_OK) {
-    capture(c, rc, 0, &e);
+  if (tx_run(c, which, &e) != SQLITE_OK) {
     tx_undo(c, (int)outer);
-    lua_pushstring(L, outer ? "COMMIT" : "RELEASE koop_tx");
+    lua_pushstring(L, tx_sql[which]);
     return raise_sqlerr(L, c, &e, lua_gettop(L), 0);
   }
   return lua_gettop(L) - 1;
@@ -1147,8 +1194,7 @@ static int tx_end (lua_State *L, int status, lua_KContext outer) {
 ** ... COMMIT, or SAVEPOINT ... RELEASE when one is open already. */
 static int db_tx (lua_State *L) {
   Conn *c = check_conn(L, "db:tx");
-  const char *begin;
-  int outer, rc;
+  int outer, which;
   SqlErr e;
   if (lua_type(L, 2) != LUA_TFUNCTION) {
     if (luaL_getmetafield(L, 2, "__call") == LUA_TNIL)
@@ -1157,14 +1203,24 @@ static int db_tx (lua_State *L) {
     lua_pop(L, 1);
   }
   outer = sqlite3_get_autocommit(c->db);
-  begin = !outer ? "SAVEPOINT koop_tx" : c->readonly ? "BEGIN" : "BEGIN IMMEDIATE";
-  if ((rc = sqlite3_exec(c->db, begin, NULL, NULL, NULL)) != SQLITE_OK) {
-    capture(c, rc, 0, &e);
-    lua_pushstring(L, begin);
+  which = !outer ? TX_SAVEPOINT : c->readonly ? TX_BEGIN : TX_BEGIN_IMMEDIATE;
+  if (tx_run(c, which, &e) != SQLITE_OK) {
+    lua_pushstring(L, tx_sql[which]);
     return raise_sqlerr(L, c, &e, lua_gettop(L), 0);
   }
   return tx_end(L, lua_pcallk(L, lua_gettop(L) - 2, LUA_MULTRET, 0, outer,
                               tx_end), outer);
+}
+
+/* db:txid() -> a number that stays the same while one transaction runs
+** and changes whenever one ends (COMMIT, ROLLBACK, also by hand or by an
+** error, and each write in autocommit mode) or db:tx rolls back its
+** savepoint.  What a connection learnt in a transaction (e.g. the audit
+** log's last row) holds while its number is unchanged, except after a
+** ROLLBACK TO run by hand. */
+static int db_txid (lua_State *L) {
+  lua_pushinteger(L, check_conn(L, "db:txid")->txid);
+  return 1;
 }
 
 /* db:prepare(sql) -> a statement of the user's own. */
@@ -1207,6 +1263,7 @@ static int db_prepare (lua_State *L) {
 ** watching for Ctrl-C, close the handle. */
 static void conn_close (Conn *c) {
   Stmt *st, *next;
+  int i;
   for (st = c->live; st != NULL; st = next) {
     next = st->next;
     finalize(st);
@@ -1214,6 +1271,10 @@ static void conn_close (Conn *c) {
   }
   c->newest = c->oldest = NULL;
   c->ncached = 0;
+  for (i = 0; i < TX_COUNT; i++) {
+    sqlite3_finalize(c->tx[i]);
+    c->tx[i] = NULL;
+  }
   koop_interrupt_unwatch(c->db);
   sqlite3_close_v2(c->db);
   c->db = NULL;
@@ -1479,6 +1540,8 @@ static void conn_open (lua_State *L, Conn *c, const char *path, int flags) {
   if (rc != SQLITE_OK)
     open_fail(L, c, code_name(rc),
               lua_pushfstring(L, "cannot open database %s", path));
+  sqlite3_commit_hook(c->db, tx_ended, c);
+  sqlite3_rollback_hook(c->db, tx_rolled_back, c);
   koop_watch_progress(c->db);
   koop_sandbox_db(L, c->db);
   koop_interrupt_watch(c->db);
@@ -1612,7 +1675,7 @@ void koop_open_db (lua_State *L) {
     {"tx", db_tx}, {"prepare", db_prepare}, {"close", db_close},
     {"changes", db_changes}, {"last_insert_id", db_last_insert_id},
     {"in_transaction", db_in_transaction}, {"path", db_path},
-    {"readonly", db_readonly}, {NULL, NULL}
+    {"readonly", db_readonly}, {"txid", db_txid}, {NULL, NULL}
   };
   static const luaL_Reg stmt_meta[] = {
     {"__gc", stmt_close}, {"__close", stmt_close}, {"__tostring", stmt_tostring},
@@ -1632,6 +1695,10 @@ void koop_open_db (lua_State *L) {
   };
   static const luaL_Reg null_meta[] = {{"__tostring", null_tostring}, {NULL, NULL}};
   int koop = lua_gettop(L);
+  /* koop reads no SQLite memory statistics: without them sqlite3_malloc
+  ** takes no mutex (SQLite is still threadsafe; a call after SQLite has
+  ** started only fails, harmlessly). */
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   new_type(L, NULL_MT, "koop.null", null_meta, NULL);
   new_type(L, BLOB_MT, "koop.blob", blob_meta, NULL);
   new_type(L, CURSOR_MT, "Cursor", cursor_meta, NULL);

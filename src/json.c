@@ -181,11 +181,31 @@ static lua_Integer sequence_length (lua_State *L, int idx) {
 /* One entry of an object being encoded: its key, and its value's stack slot. */
 struct entry { const char *s; size_t len; int value; };
 
-static int entry_cmp (const void *va, const void *vb) {
-  const struct entry *a = va, *b = vb;
+/* Does key a sort before key b (byte order, a prefix first)? */
+static int entry_before (const struct entry *a, const struct entry *b) {
   size_t n = a->len < b->len ? a->len : b->len;
   int c = memcmp(a->s, b->s, n);
-  return c != 0 ? c : (a->len > b->len) - (a->len < b->len);
+  return c != 0 ? c < 0 : a->len < b->len;
+}
+
+static int entry_cmp (const void *va, const void *vb) {
+  const struct entry *a = va, *b = vb;
+  return entry_before(a, b) ? -1 : entry_before(b, a);
+}
+
+/* Sort the n entries by key: insertion sort for the few keys of a row
+** (no calls through a pointer), qsort for more. */
+static void sort_entries (struct entry *e, int n) {
+  int i, j;
+  if (n > 16) {
+    qsort(e, (size_t)n, sizeof *e, entry_cmp);
+    return;
+  }
+  for (i = 1; i < n; i++) {
+    struct entry x = e[i];
+    for (j = i; j > 0 && entry_before(&x, &e[j - 1]); j--) e[j] = e[j - 1];
+    e[j] = x;
+  }
 }
 
 /* Append the table at idx as an object with sorted keys.  One traversal
@@ -215,7 +235,7 @@ static void encode_object (struct jbuf *b, int idx, int depth) {
     e[n].value = lua_gettop(L) - 1;
     n++;
   }
-  qsort(e, (size_t)n, sizeof *e, entry_cmp);
+  sort_entries(e, n);
   add_char(b, '{');
   for (i = 0; i < n; i++) {
     if (i > 0) add_char(b, ',');
@@ -235,20 +255,25 @@ static void encode_table (struct jbuf *b, int idx, int depth) {
   if (depth > JSON_DEPTH)
     fail(L, "json: tables nested too deeply%s (or a table that contains itself)", "");
   luaL_checkstack(L, 6, "json_encode");
-  if (luaL_getmetafield(L, idx, "__tojson") != LUA_TNIL) {
-    lua_pushvalue(L, idx);
-    lua_call(L, 1, 1);
-    encode(b, lua_gettop(L), depth + 1);
-    lua_pop(L, 1);
-    return;
-  }
-  name = mt_name(L, idx);
-  if (name && (strcmp(name, "ResultSet") == 0 || strcmp(name, "json.array") == 0))
-    n = (lua_Integer)lua_rawlen(L, idx);
-  else if (name && strcmp(name, "json.object") == 0)
-    n = -1;
-  else
+  if (!lua_getmetatable(L, idx))          /* a plain table, the usual case */
     n = sequence_length(L, idx);
+  else {
+    lua_pop(L, 1);
+    if (luaL_getmetafield(L, idx, "__tojson") != LUA_TNIL) {
+      lua_pushvalue(L, idx);
+      lua_call(L, 1, 1);
+      encode(b, lua_gettop(L), depth + 1);
+      lua_pop(L, 1);
+      return;
+    }
+    name = mt_name(L, idx);
+    if (name && (strcmp(name, "ResultSet") == 0 || strcmp(name, "json.array") == 0))
+      n = (lua_Integer)lua_rawlen(L, idx);
+    else if (name && strcmp(name, "json.object") == 0)
+      n = -1;
+    else
+      n = sequence_length(L, idx);
+  }
   if (n < 0) { encode_object(b, idx, depth); return; }
   add_char(b, '[');
   for (i = 1; i <= n; i++) {

@@ -66,8 +66,13 @@ end
 local LAST = "SELECT seq, hash, (SELECT seq FROM sqlite_sequence WHERE name = 'audit_log') AS top"
   .. " FROM audit_log ORDER BY seq DESC LIMIT 1"
 local COUNTER = "SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'"
-local INSERT = "INSERT INTO audit_log (seq, ts, actor, action, entity, entity_id, "
-  .. "before_json, after_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+-- The row links itself to the chain in the statement that writes it:
+-- prev_hash is ?9 only if ?9 is the hash of the last row (or the start of
+-- the chain in an empty log), else NULL, which its NOT NULL refuses.  So a
+-- stale idea of the head (see heads) can never write a broken link.
+local INSERT = "INSERT INTO audit_log (seq, ts, actor, action, entity, entity_id, before_json, "
+  .. "after_json, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN coalesce("
+  .. "(SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1), '" .. GENESIS .. "') = ?9 THEN ?9 END, ?10)"
 -- The timestamp, made again only when the second changes.
 local last_time, last_ts = nil, nil
 local function now()
@@ -76,21 +81,48 @@ local function now()
   return last_ts
 end
 
---- Append a row (inside the caller's transaction); returns its seq.
---- id may be a number or text; before/after are JSON text or nil.
-function M.append(db, action, entity, id, before, after)
-  local last = db:first(LAST)
-  local prev, seq
+-- The head of the chain as each connection last wrote or read it:
+-- heads[db] = {txid, seq, hash}.  It is read again from the database when
+-- a new transaction starts (db:txid() changes with every commit and
+-- rollback, also one run by hand, and when db:tx rolls back a savepoint:
+-- another process may have appended meanwhile), and when INSERT finds that
+-- the last row is not the one it knew (a ROLLBACK TO run by hand took rows
+-- away).  Within a transaction an append thus reads nothing.
+local heads = setmetatable({}, { __mode = "k" })
+
+-- Read the head of db's chain into its entry of heads; returns the entry.
+local function load_head(db, txid)
+  local head = heads[db]
+  if not head then head = {}; heads[db] = head end
+  local last, prev, seq = db:first(LAST), GENESIS, nil
   if last then
     prev, seq = last.hash, last.seq
     if last.top and last.top > seq then seq = last.top end   -- a deleted tail stays a gap
   else
-    prev, seq = GENESIS, db:value(COUNTER) or 0
+    seq = db:value(COUNTER) or 0
   end
-  seq = seq + 1
+  head[1], head[2], head[3] = txid, seq, prev
+  return head
+end
+
+--- Append a row (inside the caller's transaction); returns its seq.
+--- id may be a number or text; before/after are JSON text or nil.
+function M.append(db, action, entity, id, before, after)
+  local txid, head = db:txid(), heads[db]
+  if not head or head[1] ~= txid then head = load_head(db, txid) end
   local ts, actor = now(), koop.actor or "unknown"
-  db:exec(INSERT, seq, ts, actor, action, entity, id, before, after, prev,
-    hash_fields(prev, seq, ts, actor, action, entity, id, before, after))
+  local prev, seq = head[3], head[2] + 1
+  local hash = hash_fields(prev, seq, ts, actor, action, entity, id, before, after)
+  local ok, err = pcall(db.exec, db, INSERT, seq, ts, actor, action, entity, id, before, after, prev, hash)
+  if not ok then
+    if not koop.is_error(err, "constraint") then error(err, 0) end
+    load_head(db, txid)            -- the head moved, or the error was another
+    if head[3] == prev and head[2] + 1 == seq then error(err, 0) end
+    prev, seq = head[3], head[2] + 1
+    hash = hash_fields(prev, seq, ts, actor, action, entity, id, before, after)
+    db:exec(INSERT, seq, ts, actor, action, entity, id, before, after, prev, hash)
+  end
+  head[2], head[3] = seq, hash
   return seq
 end
 

@@ -192,7 +192,8 @@ local function typename(v)
   return type(v)
 end
 
-local byte = string.byte
+local byte, utf8_len = string.byte, utf8.len
+local math_type, tointeger = math.type, math.tointeger
 
 M.types.text = {
   collate = " COLLATE PL",
@@ -204,7 +205,7 @@ M.types.text = {
       v = v:match("^%s*(.*%S)") or ""
       if v == "" then return null end
     end
-    if not utf8.len(v) then return nil, "not valid UTF-8 text" end
+    if not utf8_len(v) then return nil, "not valid UTF-8 text" end
     if f.check then
       local normal, msg = f.check(v)
       if normal == nil then return nil, msg end
@@ -283,17 +284,19 @@ M.types.enum = {
 
 M.types.ref = {
   check = function(v, f, db)
-    local target = f.target or collection_named(f.to)
-    f.target = target
+    local target = f.target
+    if not target then target = collection_named(f.to); f.target = target end
     local mt = getmetatable(v)
-    if mt == target.mt then return rawget(v, ROW)[target.key] end
+    if mt == target.mt then return v[ROW][target.key] end      -- an object: its row is a raw field
     if type(mt) == "table" and mt.__collection then
       return nil, ("expected %s %s, got %s"):format(target.article, target.label, tostring(v))
     end
     local id = v
     if target.auto_key then
-      id = (type(v) == "number" or type(v) == "string") and math.tointeger(tonumber(v))
-      if not id then return nil, ("expected %s %s or its id, got %s"):format(target.article, target.label, typename(v)) end
+      if math_type(v) ~= "integer" then
+        id = (type(v) == "number" or type(v) == "string") and tointeger(tonumber(v))
+        if not id then return nil, ("expected %s %s or its id, got %s"):format(target.article, target.label, typename(v)) end
+      end
     elseif type(v) ~= "string" then
       return nil, ("expected %s %s or its %s, got %s"):format(target.article, target.label, target.key, typename(v))
     end
@@ -319,12 +322,13 @@ end
 M.collection_named = collection_named
 
 -- Functions made once per collection from its columns, so that a write
--- runs no loop over the fields and makes every table at its final size:
--- new_row() -> an empty row table with room for every column, and
--- insert(db, row) -> db:exec(insert_sql, row.c1, row.c2, ...).
-local function generate(name, columns, insert_cols, insert_sql)
+-- runs no loop over the fields: new_row() -> an empty row table with room
+-- for the columns in `room` (those that always get a value: a bigger table
+-- would cost memory and collector time for as long as its object lives),
+-- and insert(db, row) -> db:exec(insert_sql, row.c1, row.c2, ...).
+local function generate(name, room, insert_cols, insert_sql)
   local slots, args = {}, {}
-  for i, c in ipairs(columns) do slots[i] = ("[%q] = nil"):format(c) end
+  for i, c in ipairs(room) do slots[i] = ("[%q] = nil"):format(c) end
   for i, c in ipairs(insert_cols) do args[i] = ("row[%q]"):format(c) end
   local src = ("local sql = ...\n"
     .. "return function() return { %s } end,\n"
@@ -397,7 +401,16 @@ function M.collection(spec)
   local delete_sql = ("DELETE FROM %s WHERE %s = ?"):format(tname, key)
   C.codes_sql = ("SELECT %s FROM %s ORDER BY %s"):format(key, tname, key)
   local update_sql = {}       -- "col1,col2" -> SQL
-  local new_row, insert = generate(name, columns, insert_cols, insert_sql)
+  local room, optional = {}, nil    -- the columns that always get a value, and one more
+  for _, f in ipairs(fields) do
+    if f.auto or f.key or f.required or f.default ~= nil or f.derived then
+      room[#room + 1] = f.column
+    elseif not optional then
+      optional = f.column
+    end
+  end
+  room[#room + 1] = optional
+  local new_row, insert = generate(name, room, insert_cols, insert_sql)
   -- }----
 
   -- {---- objects ----
@@ -539,6 +552,7 @@ function M.collection(spec)
   for _, f in ipairs(fields) do
     if not f.auto and not f.derived and (f.default ~= nil or f.required) then
       completing[#completing + 1] = f
+      f.default_fn = type(f.default) == "function"
     end
   end
 
@@ -555,6 +569,15 @@ function M.collection(spec)
     fail(f.name, "%s cannot be %s", f.name, old and "changed" or "given")
   end
 
+  -- The fields input may set, under each name it may use (a ref field's
+  -- name and its column): one lookup finds the field or a key to refuse.
+  local givable = {}
+  for _, f in ipairs(fields) do givable[f.column] = f end
+  for _, f in ipairs(fields) do givable[f.name] = f end    -- a name before a column
+  for k, f in pairs(givable) do
+    if f.auto or f.derived then givable[k] = nil end
+  end
+
   -- The validated row of input (on top of old for an update).
   local function build(input, old, db)
     if type(input) ~= "table" or getmetatable(input) then
@@ -564,8 +587,8 @@ function M.collection(spec)
     local row = new_row()
     if old then for k, v in next, old do row[k] = v end end
     for k, v in next, input do
-      local f = byname[k] or bycolumn[k]
-      if not f or f.auto or f.derived or (old and f.key) then refuse(k, f, old) end
+      local f = givable[k]
+      if not f or old and f.key then refuse(k, byname[k] or bycolumn[k], old) end
       if v == null then
         row[f.column] = nil
       else
@@ -584,12 +607,12 @@ function M.collection(spec)
     for i = 1, #completing do
       local f = completing[i]
       if row[f.column] == nil then
-        if not old and f.default ~= nil then
+        if not old then
           local d = f.default
-          if type(d) == "function" then
+          if f.default_fn then
             d = d(row, C)
             if d ~= nil then row[f.column] = convert(f, d, db) end
-          else                       -- a constant: checked once
+          elseif d ~= nil then       -- a constant: checked once
             local stored = f.default_stored
             if stored == nil then
               stored = convert(f, d, db)
@@ -652,7 +675,7 @@ function M.collection(spec)
     insert(db, row)
     if auto_key then row.id = db:last_insert_id() end
     audit.append(db, "add", name, row[key], nil, encode(row))
-    local obj = wrap(row, true)
+    local obj = setmetatable({ [ROW] = row }, mt)      -- wrap(row, true)
     if listeners[added] then events.emit(added, obj) end
     return obj
   end

@@ -190,16 +190,24 @@ local service_types = entity.collection {
 -- }====================
 
 -- The usual value of field `what` (level or sector) for the kind of the
--- row being built; one read of the kind serves both fields of a row.
-local kind_of_row = setmetatable({}, { __mode = "k" })
+-- row being built.  The kinds read are kept per connection for as long as
+-- its transaction (db:txid()) lasts and no kind changes through koop.
 local KIND_DEFAULTS = "SELECT level, sector FROM institution_kind WHERE code = ?"
+local kind_rows = setmetatable({}, { __mode = "k" })   -- db -> {txid =, [code] = {level =, sector =}}
 local function from_kind(what)
   return function(row)
-    if not row.kind then return nil end
-    local k = kind_of_row[row]
+    local code = row.kind
+    if not code then return nil end
+    local db = entity.db()
+    local known, txid = kind_rows[db], db:txid()
+    if not known or known.txid ~= txid then
+      known = { txid = txid }
+      kind_rows[db] = known
+    end
+    local k = known[code]
     if not k then
-      k = entity.db():first(KIND_DEFAULTS, row.kind) or {}
-      kind_of_row[row] = k
+      k = db:first(KIND_DEFAULTS, code) or {}
+      known[code] = k
     end
     return k[what]
   end
@@ -257,6 +265,13 @@ local institutions = entity.collection {
 }
 institutions.kinds = kinds
 institutions.add_kind = kinds.add
+
+-- A kind changed through koop: forget the kinds read (see from_kind).
+local plain_kind_update = kinds.methods.update
+function kinds.methods.update(k, input)
+  for db in pairs(kind_rows) do kind_rows[db] = nil end
+  return plain_kind_update(k, input)
+end
 M.institutions = institutions
 
 M.people = entity.collection {

@@ -115,15 +115,32 @@ end
 
 -- {==================== attendance ====================
 
+-- The person's institution, and whether the meeting is not cancelled, in
+-- one read: a row of attendance takes the institution of its person
+-- unless told, and is refused at a cancelled meeting.
+local INSTITUTION_IF_OPEN = "SELECT p.institution_id FROM person p, meeting m"
+  .. " WHERE p.id = ? AND m.id = ? AND m.status <> 'cancelled'"
+local INSTITUTION = "SELECT institution_id FROM person WHERE id = ?"
+
+-- The last row whose meeting person_institution found not cancelled, so
+-- that validate, which runs next, need not read it again.
+local seen_open
+
+-- Default of attendance.institution: the institution of the row's person.
+local function person_institution(row)
+  local pid, mid = row.person_id, row.meeting_id
+  if not pid then return nil end
+  local id = mid and db():value(INSTITUTION_IF_OPEN, pid, mid)
+  if id then seen_open = row; return id end
+  return db():value(INSTITUTION, pid)     -- validate says why, if the meeting is cancelled
+end
+
 attendance = entity.collection {
   name = "attendance", table = "attendance", label = "Attendance",
   fields = {
     { "meeting", "ref", to = "meetings", required = true },
     { "person", "ref", to = "people", required = true },
-    { "institution", "ref", to = "institutions", required = true,
-      default = function(row)
-        return row.person_id and db():value("SELECT institution_id FROM person WHERE id = ?", row.person_id)
-      end },
+    { "institution", "ref", to = "institutions", required = true, default = person_institution },
     { "status", "enum", choices = ATTENDANCE, aliases = ATTENDANCE_ALIASES, required = true,
       default = "obecny", what = "attendance status" },
     { "notes", "text" },
@@ -135,7 +152,7 @@ attendance = entity.collection {
       coll.invalid(row.meeting_id ~= old.meeting_id and "meeting" or "person",
         "an attendance row belongs to one meeting and person: add another")
     end
-    refuse_cancelled(coll, row.meeting_id)
+    if row ~= seen_open then refuse_cancelled(coll, row.meeting_id) end
   end,
   props = {
     --- The person's name.
@@ -152,29 +169,39 @@ attendance = entity.collection {
 
 local ATTENDANCE_ROW = "SELECT id FROM attendance WHERE meeting_id = ? AND person_id = ?"
 
+-- The collection of people (loaded on first use).
+local people_coll
+local function people()
+  people_coll = people_coll or entity.collection_named("people")
+  return people_coll
+end
+
 -- The id of `person` (a Person or its id), or raise.
 local function person_id(person)
-  local people = entity.collection_named("people")
-  if getmetatable(person) == people.mt then return person.id end
+  local coll = people()
+  if getmetatable(person) == coll.mt then return person.id end
   local id = math.tointeger(person)
-  if not (id and people.exists(id)) then
+  if not (id and coll.exists(id)) then
     entity.invalid("attendance", "person", "expected a person or the id of one (got %s)", entity.show(person))
   end
   return id
 end
 
--- Record one person's attendance; returns the row.
+-- Record one person's attendance; returns the row.  A person has one row
+-- per meeting (a UNIQUE index): adding is tried first, and only when it
+-- fails is the person's row looked for, to update it.
 local function attend_one(m, person, status, extra)
-  local id = db():value(ATTENDANCE_ROW, m.id, person_id(person))
-  if id then
-    local a = attendance.get(id)
-    local change = { status = status or a.status }
-    if extra then for k, v in pairs(extra) do change[k] = v end end
-    return a:update(change)
-  end
+  local pid = person_id(person)
   local input = { meeting = m, person = person, status = status }
   if extra then for k, v in pairs(extra) do input[k] = v end end
-  return attendance.add(input)
+  local ok, res = pcall(attendance.add, input)
+  if ok then return res end
+  local id = db():value(ATTENDANCE_ROW, m.id, pid)
+  if not id then error(res, 0) end
+  local a = attendance.get(id)
+  local change = { status = status or a.status }
+  if extra then for k, v in pairs(extra) do change[k] = v end end
+  return a:update(change)
 end
 
 --- Record attendance: m:attend(person, status) or m:attend({p1, p2, ...},
@@ -182,13 +209,13 @@ end
 --- row is obecny unless told; a person's second call updates it.  Returns
 --- the attendance row (a list of them for a list of people).
 function methods.attend(m, who, status)
-  local people = entity.collection_named("people")
-  if type(who) == "table" and getmetatable(who) == nil and who.person ~= nil then
-    local extra = {}
-    for k, v in pairs(who) do if k ~= "person" and k ~= "status" then extra[k] = v end end
-    return attend_one(m, who.person, who.status, extra)
-  end
-  if type(who) == "table" and getmetatable(who) ~= people.mt then
+  local mt = getmetatable(who)
+  if mt ~= people().mt and type(who) == "table" then
+    if mt == nil and who.person ~= nil then
+      local extra = {}
+      for k, v in pairs(who) do if k ~= "person" and k ~= "status" then extra[k] = v end end
+      return attend_one(m, who.person, who.status, extra)
+    end
     local list = {}
     db():tx(function()
       for i, p in ipairs(who) do list[i] = attend_one(m, p, status) end

@@ -20,6 +20,11 @@ step "$KOOP" -d "$db" examples/loniow.lua
 step "$KOOP" -d "$db" -e 'print(institutions.find{order = "name", limit = 12})'
 step "$KOOP" -d "$db" --mode csv -e 'print(db:query("SELECT kind, count(*) AS n FROM institution GROUP BY kind ORDER BY kind COLLATE PL"))'
 step "$KOOP" -d "$db" --today 2019-10-01 -e 'print(tasks.due{})'
+step "$KOOP" -d "$db" procedure install examples/procedures/rodzina.lua examples/procedures/seniorzy.lua examples/procedures/niepelnosprawnosc.lua
+step "$KOOP" -d "$db" procedure list
+step "$KOOP" -d "$db" procedure show seniorzy
+step "$KOOP" test examples/procedures
+step "$KOOP" -d "$db" --today 2019-10-01 due || echo "(exit status 3: something is overdue)"
 step "$KOOP" -d "$db" audit verify
 step "$KOOP" -d "$db" --today 2020-03-31 report overview --gmina all --from 2019-06-01 --to 2020-03-31 -o "$out/raport.html"
 step "$KOOP" -d "$db" --today 2020-03-31 report indicators --gmina all --from 2019-06-01 --to 2020-03-31

@@ -58,6 +58,7 @@ for build in "$@"; do
     [ -x "$t" ] && runtest "$t" "$t"
   done
   runtest "koop test tests/lua" "$KOOP" test tests/lua
+  runtest "koop test examples/procedures" "$KOOP" test examples/procedures
   for t in tests/cli/*_test.sh tests/repl/*_test.sh tests/e2e/*_test.sh; do
     [ -f "$t" ] && runtest "$t [$build]" sh "$t"
   done

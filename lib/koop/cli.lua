@@ -16,6 +16,7 @@ M.providers = {
   help = "koop.commands", init = "koop.commands", test = "koop.commands",
   audit = "koop.audit",
   report = "koop.report", import = "koop.exchange", export = "koop.exchange", rollup = "koop.rollup",
+  procedure = "koop.procedures", due = "koop.due",
 }
 
 local function usage_error(fmt, ...)
@@ -127,10 +128,12 @@ end
 
 --- Load every module that provides commands or topics (for help).
 function M.load_all()
-  local seen = {}
+  local mods, seen = {}, {}
   for _, mod in pairs(M.providers) do
-    if not seen[mod] then seen[mod] = true; require(mod) end
+    if not seen[mod] then seen[mod] = true; mods[#mods + 1] = mod end
   end
+  table.sort(mods)                      -- help lists topics in a stable order
+  for _, mod in ipairs(mods) do require(mod) end
   require("koop.domain").load_all()     -- the domain modules' topics
 end
 

@@ -36,6 +36,7 @@ M.owners = {
   [50] = "koop.cases", [51] = "koop.cases", [52] = "koop.cases", [53] = "koop.cases",
   [54] = "koop.cases", [55] = "koop.plans", [56] = "koop.referrals", [57] = "koop.services",
   [70] = "koop.budgets", [71] = "koop.budgets", [72] = "koop.budgets",
+  [90] = "koop.procedures", [91] = "koop.procedures",
 }
 
 --- Register migration number n (SQL text or function(db)); n must be

@@ -58,9 +58,15 @@ function asserts.raises(fn, want)
     koop.is_error(err) and (" (code " .. tostring(err.code) .. ")") or ""), 2)
 end
 
---- travel(days): move the pinned date forward (pins today first if needed).
+--- travel(days): move the pinned date forward (pins today first if needed);
+--- then procedures.tick{} fires the overdue events of the new day
+--- (task.overdue, referral.overdue, deadline.missed, plan.review_due), as
+--- `koop due` does, when the test has a database with koop's tables.
 function asserts.travel(days)
-  return dates.today(dates.add(dates.today(), days))
+  local today = dates.today(dates.add(dates.today(), days))
+  local procedures = package.loaded["koop.procedures"]
+  if procedures and koop.db and require("koop.schema").version(koop.db) > 0 then procedures.tick{} end
+  return today
 end
 
 -- Files to run: FILE as given, DIR as its *_test.lua files (sorted).

@@ -245,7 +245,7 @@ versions () {
 # The domain workloads of issues 3, 4 and 7 (each prints its own table and
 # targets; BENCH_ROWS scales them too).  BENCH_ONLY limits the run to W1-W4.
 if [ -z "${BENCH_ONLY:-}" ]; then
-  for extra in w_domain.sh w5_cases.sh w_report.sh; do
+  for extra in w_domain.sh w5_cases.sh w5_procedures.sh w_report.sh; do
     echo
     if [ "$extra" = w_domain.sh ]; then sh "$HERE/$extra" "$KOOP"
     else sh "$HERE/$extra" "$KOOP" "$ROWS"; fi || echo "$extra: failed (see above)"

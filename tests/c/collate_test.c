@@ -16,24 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-static int passed, failed;
-
-/* Print one check's line. */
-static void check(int good, const char *what, const char *fmt, ...)
-{
-  if (good) {
-    passed++;
-    printf("ok - %s\n", what);
-    return;
-  }
-  failed++;
-  printf("not ok - %s: ", what);
-  va_list ap;
-  va_start(ap, fmt);
-  vprintf(fmt, ap);
-  va_end(ap);
-  putchar('\n');
-}
+#include "check.h"
 
 /* Sign of koop_pl_compare on two C strings. */
 static int cmp(const char *a, const char *b)

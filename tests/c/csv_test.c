@@ -21,24 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int passed, failed;
-
-/* Print one check's line. */
-static void check(int good, const char *what, const char *fmt, ...)
-{
-  if (good) {
-    passed++;
-    printf("ok - %s\n", what);
-    return;
-  }
-  failed++;
-  printf("not ok - %s: ", what);
-  va_list ap;
-  va_start(ap, fmt);
-  vprintf(fmt, ap);
-  va_end(ap);
-  putchar('\n');
-}
+#include "check.h"
 
 /* A growing string. */
 struct text { char *s; size_t len, cap; };

@@ -15,24 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int passed, failed;
-
-/* Print one check's line. */
-static void check(int good, const char *what, const char *fmt, ...)
-{
-  if (good) {
-    passed++;
-    printf("ok - %s\n", what);
-    return;
-  }
-  failed++;
-  printf("not ok - %s: ", what);
-  va_list ap;
-  va_start(ap, fmt);
-  vprintf(fmt, ap);
-  va_end(ap);
-  putchar('\n');
-}
+#include "check.h"
 
 /* The problem reported for s by `fn` ("valid" when none). */
 static const char *problem(const char *(*fn)(const char *, size_t), const char *s)

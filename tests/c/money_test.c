@@ -19,24 +19,7 @@
 #define NB "\xC2\xA0"                 /* U+00A0 NO-BREAK SPACE */
 #define NNB "\xE2\x80\xAF"            /* U+202F NARROW NO-BREAK SPACE */
 
-static int passed, failed;
-
-/* Print one check's line. */
-static void check(int good, const char *what, const char *fmt, ...)
-{
-  if (good) {
-    passed++;
-    printf("ok - %s\n", what);
-    return;
-  }
-  failed++;
-  printf("not ok - %s: ", what);
-  va_list ap;
-  va_start(ap, fmt);
-  vprintf(fmt, ap);
-  va_end(ap);
-  putchar('\n');
-}
+#include "check.h"
 
 /* koop_money_format(g) is exactly `want`. */
 static void formats(int64_t g, const char *want)

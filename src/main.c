@@ -18,8 +18,13 @@
 #define PROGNAME "koop"
 #define EXIT_USAGE 2
 
+/* A -e or -l option, kept in command-line order for runargs. */
+struct chunk_arg { char kind; const char *value; };
+
 struct options {
   int script;            /* argv index of script/command; 0 = none */
+  struct chunk_arg *chunks;   /* the -e and -l options, in order */
+  int nchunks;
   int has_i, has_v, has_e, has_E, has_h;
   int readonly;
   const char *db, *today, *as, *mode;
@@ -75,7 +80,9 @@ static int collectargs (char **argv, struct options *o) {
     else if (strcmp(a, "--safe=write") == 0) o->lim.safe = o->lim.safe_write = 1;
     else if (is_opt(a, "-e", 1) || is_opt(a, "-l", 1)) {
       if (a[1] == 'e') o->has_e = 1;
-      if (option_value(argv, &i, a[1] == 'e' ? "-e" : "-l") == NULL) return -1;
+      if ((v = option_value(argv, &i, a[1] == 'e' ? "-e" : "-l")) == NULL) return -1;
+      o->chunks[o->nchunks].kind = a[1];
+      o->chunks[o->nchunks++].value = v;
     }
     else if (is_opt(a, "-d", 1) || is_opt(a, "--db", 1)) {
       if ((o->db = option_value(argv, &i, a[1] == 'd' ? "-d" : "--db")) == NULL) return -1;
@@ -154,25 +161,14 @@ static int dolibrary (lua_State *L, const char *spec) {
   return koop_report(L, status, PROGNAME);
 }
 
-/* Run -e and -l in command-line order. */
-static int runargs (lua_State *L, char **argv, int upto) {
+/* Run -e and -l in command-line order, as collectargs recorded them. */
+static int runargs (lua_State *L, const struct options *o) {
   int i;
-  for (i = 1; i < upto; i++) {
-    const char *a = argv[i];
-    const char *v;
-    int takes = is_opt(a, "-d", 1) || is_opt(a, "--db", 1) || is_opt(a, "--today", 1)
-      || is_opt(a, "--as", 1) || is_opt(a, "--mode", 1) || is_opt(a, "--timeout", 1)
-      || is_opt(a, "--memory", 1);
-    if (strcmp(a, "--") == 0) break;
-    if (takes) {
-      if (strchr(a, '=') == NULL && (a[1] == '-' || a[2] == '\0')) i++;
-      continue;
-    }
-    if (a[0] == '-' && (a[1] == 'e' || a[1] == 'l')) {
-      v = a[2] ? a + 2 : argv[++i];
-      if ((a[1] == 'e' ? dostring(L, v, "=(command line)") : dolibrary(L, v)) != LUA_OK)
-        return 0;
-    }
+  for (i = 0; i < o->nchunks; i++) {
+    const struct chunk_arg *c = &o->chunks[i];
+    if ((c->kind == 'e' ? dostring(L, c->value, "=(command line)")
+                        : dolibrary(L, c->value)) != LUA_OK)
+      return 0;
   }
   return 1;
 }
@@ -334,7 +330,7 @@ static int pmain (lua_State *L) {
   }
   if ((exitcode = call_cli(L, "connect", 0)) != 0) goto done;
   if (!o->has_E && handle_init(L) != LUA_OK) { exitcode = 1; goto done; }
-  if (!runargs(L, argv, o->script ? o->script : argc)) { exitcode = 1; goto done; }
+  if (!runargs(L, o)) { exitcode = 1; goto done; }
   if (o->script && handle_script(L, argv, o->script, &exitcode) != LUA_OK) goto done;
   if (o->has_i || (!o->script && !o->has_e && !o->has_v && isatty(STDIN_FILENO))) {
     exitcode = koop_repl(L);
@@ -350,13 +346,19 @@ done:
 int main (int argc, char **argv) {
   struct options o;
   lua_State *L;
-  int status, exitcode;
+  int status, exitcode = EXIT_USAGE;
   memset(&o, 0, sizeof o);
-  if (collectargs(argv, &o) != 0) return EXIT_USAGE;
+  o.chunks = calloc((size_t)argc, sizeof *o.chunks);   /* at most one per argument */
+  if (o.chunks == NULL) {
+    fprintf(stderr, "%s: not enough memory\n", PROGNAME);
+    return 1;
+  }
+  if (collectargs(argv, &o) != 0) goto done;
   L = koop_newstate(o.lim.memory_bytes);
   if (L == NULL) {
     fprintf(stderr, "%s: cannot create state: not enough memory\n", PROGNAME);
-    return 1;
+    exitcode = 1;
+    goto done;
   }
   lua_gc(L, LUA_GCSTOP);
   lua_pushcfunction(L, pmain);
@@ -370,5 +372,7 @@ int main (int argc, char **argv) {
     exitcode = 1;
   }
   koop_closestate(L);
+done:
+  free(o.chunks);
   return exitcode;
 }

@@ -111,17 +111,9 @@ mkdir -p "$BIN" "$WORK/out"
 : > "$NOTES"
 # The floors link Lua and SQLite exactly as koop does (the Makefile's
 # LDLIBS: static archives, say), so linking is no part of any ratio.
-# shellcheck disable=SC2016  # $(LDLIBS) is make's, not the shell's
-libs=$(make -s --no-print-directory -C "$HERE/../.." \
-         --eval 'bench-ldlibs: ; @echo $(LDLIBS)' bench-ldlibs 2>/dev/null) ||
-  libs="$(pkg-config --libs lua5.4 sqlite3 libedit) -lm"
-note "C floors linked as koop is: $libs"
-cflags=$(pkg-config --cflags lua5.4 sqlite3 libedit)
-for tool in runone gen floor hello; do
-  # shellcheck disable=SC2086  # the flags are words
-  ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -O2 $cflags \
-    -o "$BIN/$tool" "$HERE/$tool.c" $libs || fail "cannot compile $tool.c"
-done
+. "$HERE/tools.sh"
+build_tools "$BIN" runone gen floor hello
+note "C floors linked as koop is: $BENCH_LIBS"
 echo "bench: generating $ROWS rows" >&2
 "$BIN/gen" "$ROWS" "$CSV"
 rm -f "$DB"

@@ -38,15 +38,8 @@ fail () { echo "w5: $*" >&2; exit 1; }
 [ -x "$KOOP" ] || fail "$KOOP is not an executable"
 
 # The C helpers, linked as koop is (see run.sh).
-# shellcheck disable=SC2016  # $(LDLIBS) is make's
-libs=$(make -s --no-print-directory -C "$TOP" --eval 'bench-ldlibs: ; @echo $(LDLIBS)' bench-ldlibs 2>/dev/null) ||
-  libs="$(pkg-config --libs lua5.4 sqlite3 libedit) -lm"
-cflags=$(pkg-config --cflags lua5.4 sqlite3 libedit)
-for tool in runone gen floor; do
-  # shellcheck disable=SC2086  # the flags are words
-  ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -O2 $cflags -o "$BIN/$tool" "$HERE/$tool.c" $libs ||
-    fail "cannot compile $tool.c"
-done
+. "$HERE/tools.sh"
+build_tools "$BIN" runone gen floor
 "$BIN/gen" "$ROWS" "$CSV"
 # what the deliveries must add up to
 expect=$(awk -F, 'NR > 1 { n++; s += $NF } END { printf "deliveries %d cost %.0f", n, s }' "$CSV")

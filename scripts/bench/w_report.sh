@@ -43,15 +43,8 @@ fail () { echo "w_report: $*" >&2; exit 1; }
 command -v "$SQLITE3" >/dev/null 2>&1 || fail "no $SQLITE3 (sh scripts/deps.sh --bench installs it)"
 
 # The C helpers, linked as koop is (see run.sh).
-# shellcheck disable=SC2016  # $(LDLIBS) is make's
-libs=$(make -s --no-print-directory -C "$TOP" --eval 'bench-ldlibs: ; @echo $(LDLIBS)' bench-ldlibs 2>/dev/null) ||
-  libs="$(pkg-config --libs lua5.4 sqlite3 libedit) -lm"
-cflags=$(pkg-config --cflags lua5.4 sqlite3 libedit)
-for tool in runone gen floor; do
-  # shellcheck disable=SC2086  # the flags are words
-  ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -O2 $cflags -o "$BIN/$tool" "$HERE/$tool.c" $libs ||
-    fail "cannot compile $tool.c"
-done
+. "$HERE/tools.sh"
+build_tools "$BIN" runone gen floor
 "$BIN/gen" "$ROWS" "$CSV"
 head -n $((TENTH + 1)) "$CSV" > "$WORK/tenth.csv"
 

@@ -247,6 +247,20 @@ static void set_first (lua_State *L, const char *key, const char *a,
   lua_setfield(L, -2, key);
 }
 
+/* Is `name` a built-in command rather than a script (koop.cli.providers
+** names the module that defines each command)? */
+static int is_command (lua_State *L, const char *name) {
+  int yes;
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "koop.cli");
+  lua_call(L, 1, 1);
+  lua_getfield(L, -1, "providers");
+  lua_getfield(L, -1, name);
+  yes = !lua_isnil(L, -1);
+  lua_pop(L, 3);
+  return yes;
+}
+
 /* Push the options as the table koop.cli.configure expects; environment
 ** defaults are read here so that Lua needs no `os` to configure itself. */
 static void push_config (lua_State *L, const struct options *o) {
@@ -308,12 +322,7 @@ static int pmain (lua_State *L) {
     if (!o->has_h && !o->script && !o->has_e && !o->has_i) goto done;
   }
   if (o->has_h) { exitcode = call_cli(L, "usage", 0); goto done; }
-  if (o->script) {                      /* a built-in command? */
-    lua_pushstring(L, argv[o->script]);
-    exitcode = call_cli(L, "is_command", 1);
-    command = exitcode == 1;
-    exitcode = 0;
-  }
+  if (o->script) command = is_command(L, argv[o->script]);
   push_config(L, o);
   if ((exitcode = call_cli(L, "configure", 1)) != 0) goto done;
   koop_sandbox_apply(L, &o->lim);

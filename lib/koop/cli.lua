@@ -121,11 +121,6 @@ function M.connect()
   return 0
 end
 
---- 1 when `name` is a built-in command (so it is not taken as a script).
-function M.is_command(name)
-  return M.providers[name] and 1 or 0
-end
-
 --- Load every module that provides commands or topics (for help).
 function M.load_all()
   local mods, seen = {}, {}

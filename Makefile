@@ -30,7 +30,7 @@ KOOP     := $(BUILD)/koop
 
 SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
-.PHONY: all check test demo bench install clean deps sanitize
+.PHONY: all check test demo bench install clean deps sanitize check-valgrind
 all: $(KOOP) $(CTESTS) $(TOOLS)
 
 $(KOOP): $(OBJ)
@@ -66,6 +66,12 @@ check:
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/san CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all
 	@sh tests/run.sh $(BUILD) $(BUILD)/san
+
+# The suite's koop runs under valgrind memcheck: no leaks, no errors.
+check-valgrind:
+	@sh scripts/deps.sh --valgrind
+	@$(MAKE) --no-print-directory all
+	@sh tests/valgrind.sh $(BUILD)
 
 # Only the suite, against an existing build (no sanitizer pass).
 test: all

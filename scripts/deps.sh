@@ -1,14 +1,16 @@
 #!/bin/sh
-# scripts/deps.sh [--check | --bench] — make sure the Debian 12 packages
+# scripts/deps.sh [--check | --bench | --valgrind] — make sure the Debian 12 packages
 # koop needs are installed.  As root it installs what is missing (apt-get);
 # otherwise it prints the exact apt-get line and fails.  --check adds what
 # the test suite uses (Chromium renders the HTML report to a PNG); --bench
-# adds the peers that `make bench` compares koop with.
+# adds the peers that `make bench` compares koop with; --valgrind adds
+# valgrind for make check-valgrind.
 set -u
 need="liblua5.4-dev libsqlite3-dev libedit-dev pkg-config make gcc clang libclang-rt-14-dev"
 case "${1:-}" in
   --check) need="$need chromium sqlite3" ;;
   --bench) need="$need sqlite3 python3 lua5.4 lua-sql-sqlite3" ;;
+  --valgrind) need="$need valgrind sqlite3" ;;
 esac
 missing=""
 for p in $need; do

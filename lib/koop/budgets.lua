@@ -346,37 +346,8 @@ BEGIN SELECT RAISE(ABORT, 'services: a delivery booked on a budget is never dele
 local function zl(g) return tostring(grosze(g)) end
 local ZERO = zl(0)
 
--- The grosze of an amount v (anything koop.money accepts), or nil and why not.
-local function to_grosze(v)
-  if money.is(v) then return v:grosze() end
-  local t = type(v)
-  if t == "string" then
-    local m, why = money.parse(v)
-    if m then return m:grosze() end
-    return nil, why:match('^.*" (%l.*)$') or why
-  elseif t == "number" then
-    local ok, m = pcall(money, v)
-    if ok then return m:grosze() end
-    local msg = koop.is_error(m) and m.message or tostring(m)
-    return nil, msg:match("^amount: %S+ (.*)$") or msg
-  end
-  return nil, ('expected an amount ("10 800,00 zł", a number of złoty or koop.money(...)), got %s'):format(t)
-end
+local to_grosze = entity.to_grosze
 M.to_grosze = to_grosze
-
--- The entity type of amounts: stored as integer grosze; `positive` and
--- `nonnegative` fields refuse the rest.
-local AMOUNT = {
-  check = function(v, f)
-    local g, why = to_grosze(v)
-    if not g then return nil, why end
-    if f.positive and g <= 0 then return nil, "must be more than " .. ZERO end
-    if f.nonnegative and g < 0 then return nil, "must not be negative" end
-    return g
-  end,
-}
-assert(entity.types.amount == nil, "entity type 'amount' defined twice")
-entity.types.amount = AMOUNT
 
 -- An amount option of a method for field `field` of collection `cname`,
 -- as grosze (raises naming the field).
@@ -949,7 +920,7 @@ budgets = entity.collection {
     { "gmina", "ref", to = "gminas", column = "gmina_terc", required = true, default = home_gmina },
     { "source", "enum", choices = SOURCES, aliases = SOURCE_ALIASES, required = true, default = "POWER/EFS",
       what = "source of funds" },
-    { "total", "amount", column = "total_gr", required = true, positive = true },
+    { "total", "money", column = "total_gr", required = true, positive = true },
     { "period_from", "date", required = true },
     { "period_to", "date", required = true },
     { "status", "enum", choices = STATUSES, derived = true },
@@ -1013,7 +984,7 @@ lines = entity.collection {
     { "no", "integer", derived = true },
     { "name", "text", required = true },
     { "service_type", "enum", dict = "service_types", what = "service type", default = service_type_of },
-    { "planned", "amount", column = "planned_gr", required = true, nonnegative = true },
+    { "planned", "money", column = "planned_gr", required = true, nonnegative = true },
     { "dzial", "text", check = classification(3, "dział") },
     { "rozdzial", "text", check = classification(5, "rozdział") },
     { "paragraf", "text", check = classification(4, "paragraf (§)") },
@@ -1085,7 +1056,7 @@ commitments = entity.collection {
     { "contractor_name", "text" },
     { "contractor_nip", "text", check = "nip" },
     { "date", "date", column = "signed_on", required = true, default = function() return dates.today() end },
-    { "amount", "amount", column = "amount_gr", required = true },
+    { "amount", "money", column = "amount_gr", required = true },
     { "document", "text" },
     { "reduces", "ref", to = "commitments", column = "reduces_id" },
     { "service", "ref", to = "services", column = "service_id" },
@@ -1203,7 +1174,7 @@ expenditures = entity.collection {
     { "document", "text", required = true },
     { "document_date", "date", required = true },
     { "paid_on", "date", required = true, default = function() return dates.today() end },
-    { "amount", "amount", column = "amount_gr", required = true },
+    { "amount", "money", column = "amount_gr", required = true },
     { "corrects", "ref", to = "expenditures", column = "corrects_id" },
     { "reason", "text" },
   },
@@ -1306,7 +1277,7 @@ moves = entity.collection {
     { "amendment", "ref", to = "budget_amendments", required = true },
     { "from", "ref", to = "budget_lines", column = "from_line_id", required = true },
     { "to", "ref", to = "budget_lines", column = "to_line_id", required = true },
-    { "amount", "amount", column = "amount_gr", required = true, positive = true },
+    { "amount", "money", column = "amount_gr", required = true, positive = true },
   },
   display = { "id", "amendment_id", "from_line_id", "to_line_id", "amount" },
   props = { amount = function(m) return grosze(m.amount_gr) end },

@@ -1597,7 +1597,7 @@ days (koop_meta referral_response_days; referral_response_working=1 counts
 working days); r.overdue and referrals.overdue{on=} use --today.
 
 Services: units are a number (1.25 hours), unit godziny, sesje, osoby or
-zdarzenia, cost exact money (koop.money, "150,00 zł" or whole grosze).
+zdarzenia, cost an amount (koop.money, "150,00 zł" or a number of złoty).
 A delivery is refused for a closed case and before the case opened; each
 one emits service.delivered with its cost.
 

@@ -64,8 +64,10 @@
 --   enum     choices = {...} (aliases = {other = "choice"}), or dict = "<collection>"
 --            whose key lists the codes (gminas may add codes)
 --   ref      to = "<collection>"; stored as its key in column <name>_id (or column=)
---   money    integer grosze (koop.money, when it exists, replaces
---            entity.types.money: a type is {check = fn(v, field, db), read = fn})
+--   money    an amount: anything koop.money accepts (a koop.money value,
+--            "150,00 zł", or a number of złoty, never more than two
+--            decimals); stored as integer grosze.  positive= / nonnegative=
+--            refuse the rest.  (A type is {check = fn(v, field, db), read = fn}.)
 --
 -- Every add/update/delete runs in db:tx: the row, its audit-log row and the
 -- event handlers (koop.on) commit together or not at all.  A validation
@@ -245,10 +247,32 @@ M.types.bool = {
   read = function(v) if type(v) == "boolean" then return v end return v ~= 0 end,
 }
 
+-- The grosze of an amount v (anything koop.money accepts), or nil and why
+-- not: the one reading of amounts that every money field shares.
+function M.to_grosze(v)
+  local money = koop.money
+  if money.is(v) then return v:grosze() end
+  local t = type(v)
+  if t == "string" then
+    local m, why = money.parse(v)
+    if m then return m:grosze() end
+    return nil, why:match('^.*" (%l.*)$') or why
+  elseif t == "number" then
+    local ok, m = pcall(money, v)
+    if ok then return m:grosze() end
+    local msg = koop.is_error(m) and m.message or tostring(m)
+    return nil, msg:match("^amount: %S+ (.*)$") or msg
+  end
+  return nil, ('expected an amount ("10 800,00 zł", a number of złoty or koop.money(...)), got %s'):format(typename(v))
+end
+
 M.types.money = {
-  check = function(v)
-    if math.type(v) == "integer" then return v end
-    return nil, "expected an amount in grosze (a whole number), got " .. typename(v)
+  check = function(v, f)
+    local g, why = M.to_grosze(v)
+    if not g then return nil, why end
+    if f.positive and g <= 0 then return nil, "must be more than " .. tostring(koop.money.grosze(0)) end
+    if f.nonnegative and g < 0 then return nil, "must not be negative" end
+    return g
   end,
 }
 

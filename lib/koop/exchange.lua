@@ -536,10 +536,11 @@ local function services_stream(ctx)
   local function units_fn(u) return check_units(tonumber(u) or norm_number(u)) end
   local check_unit, unit_field = field_checker(services, "unit", db)
   local check_cost = field_checker(services, "cost", db)
+  local grosze_of = koop.money.grosze   -- the cost field reads a plain number as złoty
   local function cost_fn(v)
     local g, why = norm_money(v)
     if not g then koop.raise{ code = "invalid", field = "cost", message = ("'%s' %s"):format(v, why) } end
-    return check_cost(g)
+    return check_cost(grosze_of(g))
   end
   local check_status, status_field = field_checker(services, "status", db)
   local function default_status(d) return status_field.default({ date = d }) end
@@ -617,7 +618,7 @@ local function services_stream(ctx)
           if not optional(fields, i_cg) then goto no_grosze end
           koop.raise{ code = "invalid", field = "cost_grosze", message = ("expected whole grosze, got '%s'"):format(v) }
         end
-        cost = check_cost(g)
+        cost = check_cost(grosze_of(g))
       end
       ::no_grosze::
     end

@@ -8,9 +8,10 @@
 --   services.total{case=, from=, to=}             {count=, cost=, units=}
 --
 -- units is a number (quarter hours: 1.25); unit is godziny, sesje, osoby or
--- zdarzenia (default: the service type's unit); cost is exact money (an
--- amount of koop.money or its text "150,00 zł", or whole grosze), stored as
--- integer grosze.
+-- zdarzenia (default: the service type's unit); cost is an amount like
+-- every amount in koop (a koop.money value, its text "150,00 zł", or a
+-- number of złoty: 150 or 120.5), stored as integer grosze and read back
+-- as grosze (s.cost, event.cost, services.total{}.cost).
 -- Status scheduled → delivered | no_show | cancelled; a delivery dated
 -- after today starts scheduled, else delivered.  Provider and service type
 -- default to the referral's receiver and service, or the action's.
@@ -236,7 +237,7 @@ local function fast_row(cn, c, q, cases, institutions)
     cost = 0
   else
     cost = entity.types.money.check(cost, cost_field, cn)
-    if math.type(cost) ~= "integer" or cost < 0 then return nil end
+    if not cost or cost < 0 then return nil end
   end
   local status = q.status
   if status == nil then
@@ -288,17 +289,6 @@ function M.deliver(c, q)
   end
   for k in pairs(q) do
     if not KNOWN_SET[k] then invalid("services", tostring(k), "unknown option of deliver (known: %s)", table.concat(KNOWN, ", ")) end
-  end
-  local cost = q.cost
-  if cost ~= nil and math.type(cost) ~= "integer" then
-    -- an amount (koop.money or its text) is stored as its grosze
-    local money = rawget(koop, "money")
-    if money and (money.is(cost) or type(cost) == "string") then
-      local copy = {}
-      for k, v in pairs(q) do copy[k] = v end
-      copy.cost = money(cost, "services.cost"):grosze()
-      q = copy
-    end
   end
   if q.line ~= nil then         -- a budget line; koop.budgets books the cost on delivery
     if q.budget_line_id ~= nil then invalid("services", "line", "given twice (as line and budget_line_id)") end
@@ -354,7 +344,7 @@ services = entity.collection {
     { "units", "quantity", required = true, default = 1 },
     { "unit", "enum", choices = UNITS, aliases = UNIT_ALIASES, required = true, what = "unit",
       default = function(row) return catalogue_unit(row.service_type) end },
-    { "cost", "money", required = true, default = 0 },
+    { "cost", "money", required = true, default = 0, nonnegative = true },
     { "status", "enum", choices = STATUSES, aliases = STATUS_ALIASES, required = true, what = "status",
       default = function(row) return row.date and row.date > dates.today() and "scheduled" or "delivered" end },
     { "action", "ref", to = "plan_actions" },
@@ -376,7 +366,6 @@ services = entity.collection {
     if row.date < cr.opened_on then
       coll.invalid("date", "%s is before the case opened (%s)", row.date, cr.opened_on)
     end
-    if row.cost < 0 then coll.invalid("cost", "must not be negative") end
     if old then
       for _, f in ipairs{ "case_id" } do
         if row[f] ~= old[f] then coll.invalid("case", "a delivery stays with its case") end

@@ -31,14 +31,14 @@ for _, c in ipairs(cases.find{ order = "id" }) do all[#all + 1] = c end
 assert(#all == ncases and #providers == 48, "w5_deliver.lua: run w5_setup.lua first")
 
 local n, cost = 0, 0
-local tointeger, tonumber = math.tointeger, tonumber
+local tointeger, tonumber, grosze_of = math.tointeger, tonumber, koop.money.grosze
 db:tx(function()
   for id, case_id, institution_id, service_type, date, hours, grosze in koop.csv.rows(csv, { unpack = true }) do
     if n == limit then break end
     local c = all[((tointeger(case_id) - 1) * 10 + tointeger(id) % 10) % ncases + 1]
     local g = tointeger(grosze)
     c:deliver{ provider = providers[tointeger(institution_id)], service = TYPES[service_type], date = date,
-      units = tonumber(hours), unit = "godziny", cost = g }
+      units = tonumber(hours), unit = "godziny", cost = grosze_of(g) }
     n, cost = n + 1, cost + g
   end
 end)

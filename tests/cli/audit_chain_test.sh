@@ -70,7 +70,13 @@ for mode in one tx; do
   "$KOOP" -d "c$mode.db" init >/dev/null
   "$KOOP" -d "c$mode.db" adds.lua "$mode" 0 $mode > c.out 2>&1 &
   pid=$!
-  sleep 1
+  # stop it once some people are in (not after a fixed time: a slow run,
+  # e.g. under valgrind, may not have added anyone yet)
+  tries=0
+  until [ "$("$KOOP" --readonly -d "c$mode.db" -e 'print(db:value("SELECT count(*) > 0 FROM person"))' 2>/dev/null)" = 1 ] \
+        || [ $tries -ge 300 ]; do
+    sleep 0.2; tries=$((tries + 1))
+  done
   kill -INT $pid
   wait $pid
   stopped=$?

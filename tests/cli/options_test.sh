@@ -33,7 +33,7 @@ print(arg[-1], arg[-2], arg[-3])
 LUA
 run "$KOOP" -d :memory: args.lua a b
 expect_out "arg table and ..." "args.lua	a	b	2	a	b
-:memory:	-d	$KOOP"
+:memory:	-d	${KOOP_BIN:-$KOOP}"
 
 printf 'print("from stdin", ...)\n' > s.lua
 run sh -c "\"$KOOP\" -d :memory: - x y < s.lua"

@@ -76,7 +76,7 @@ local function by(kind) return institutions.find{ kind = kind }[1] end
 local pup = c:refer{ to = by("PUP"), service = "poradnictwo", reason = "aktywizacja zawodowa",
   shared = { "podstawowe", "zatrudnienie" }, date = "2019-10-25" }
 pup:accept{ date = "2019-10-30" }
-c:deliver{ referral = pup, date = "2019-11-20", units = 2, cost = 12000 }
+c:deliver{ referral = pup, date = "2019-11-20", units = 2, cost = 120 }
 pup:complete{ date = "2019-12-10", feedback = "podjął zatrudnienie w ramach prac interwencyjnych" }
 local gkrpa = c:refer{ to = by("GKRPA"), reason = "rozmowa motywująca", shared = { "podstawowe", "nałogi" }, date = "2019-10-25" }
 gkrpa:accept{ date = "2019-11-04" }

@@ -703,19 +703,19 @@ test("a delivery is booked under the provider's commitment on the line (it is no
   local t = b:line("terapia")
   local cm = t:commit{ contractor = n, amount = "1 000,00", date = "2019-07-01" }
   local c = a_case()
-  local s = c:deliver{ provider = n, service = "terapia", date = "2019-07-10", units = 2, cost = 30000, budget_line_id = t.id }
+  local s = c:deliver{ provider = n, service = "terapia", date = "2019-07-10", units = 2, cost = 300, budget_line_id = t.id }
   eq({ s.budget_line_id, s.commitment_id }, { t.id, cm.id })
   eq(tostring(cm.delivered), "300,00\u{A0}zł")
   eq(tostring(t.committed), "1\u{A0}000,00\u{A0}zł", "the contract committed it already")
   eq(tostring(t.spent), "0,00\u{A0}zł", "a delivery is not a payment")
   eq(#cm:services(), 1)
-  local s2 = c:deliver{ provider = n, service = "terapia", date = "2019-07-11", cost = 70000 }
+  local s2 = c:deliver{ provider = n, service = "terapia", date = "2019-07-11", cost = 700 }
   eq(budgets.book(s2, t), cm, "budgets.book: the same commitment")
   eq(budgets.book(s2), cm, "booking again gives the same commitment")
   eq(tostring(cm.delivered), "1\u{A0}000,00\u{A0}zł")
   local count = services.count()
   F.refused(function()
-    c:deliver{ provider = n, service = "terapia", date = "2019-07-12", cost = 1, budget_line_id = t.id }
+    c:deliver{ provider = n, service = "terapia", date = "2019-07-12", cost = 0.01, budget_line_id = t.id }
   end, "services.cost", "exceeds what is left on Commitment#1 with the provider: left 0,00\u{A0}zł, asked 0,01\u{A0}zł")
   eq(services.count(), count, "the delivery is refused with its booking")
   eq(budgets.verify(), true)
@@ -726,13 +726,13 @@ test("without a commitment with the provider, a delivery is an order of its own"
   local n = ngo()
   local d = b:line("diagnostyka")
   local c = a_case()
-  local s = c:deliver{ provider = n, service = "diagnostyka", date = "2019-07-10", cost = 40000 }
+  local s = c:deliver{ provider = n, service = "diagnostyka", date = "2019-07-10", cost = 400 }
   local cm = budgets.book(s, d)
   eq({ cm.contractor_id, cm.date, cm.amount_gr, cm.document, cm.service_id }, { n.id, "2019-07-10", 40000, "Service#1", s.id })
   eq(tostring(d.committed), "400,00\u{A0}zł")
   cm:pay{ document = "FV 7", document_date = "2019-07-31", amount = 400 }
   eq(tostring(d.spent), "400,00\u{A0}zł")
-  local big = c:deliver{ provider = n, service = "diagnostyka", date = "2019-07-11", cost = 440001 }
+  local big = c:deliver{ provider = n, service = "diagnostyka", date = "2019-07-11", cost = 4400.01 }
   F.refused(function() budgets.book(big, d) end, "services.cost",
     "Service#2 exceeds what is left on line 2 \"diagnostyka\": left 4\u{A0}400,00\u{A0}zł, asked 4\u{A0}400,01\u{A0}zł")
   eq(big.commitment_id, nil)
@@ -745,7 +745,7 @@ test("a scheduled delivery naming its line is booked when it is delivered; booki
   local n = ngo()
   local t = b:line("terapia")
   local c = a_case()
-  local s = c:deliver{ provider = n, service = "terapia", date = "2020-07-10", cost = 15000, budget_line_id = t.id }
+  local s = c:deliver{ provider = n, service = "terapia", date = "2020-07-10", cost = 150, budget_line_id = t.id }
   eq({ s.status, s.commitment_id }, { "scheduled", nil })
   F.refused(function() budgets.book(s) end, "services.status", "only a delivered service is booked")
   koop.today("2020-07-10")

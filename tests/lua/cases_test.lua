@@ -315,8 +315,8 @@ test("the card sums up the case: stage, reasons, members masked, consent, plan, 
   for _, s in ipairs{ "diagnoza", "plan", "realizacja" } do c:set_stage(s, { date = "2019-10-20" }) end
   local r = c:refer{ to = F.inst.pup, service = "poradnictwo", shared = { "podstawowe" }, date = "2019-10-25" }
   c:refer{ to = F.inst.sp, date = "2020-01-10" }
-  c:deliver{ provider = F.inst.pup, service = "poradnictwo", date = "2019-11-05", units = 2, cost = 15000, referral = r }
-  c:deliver{ provider = F.inst.pup, service = "poradnictwo", date = "2019-11-12", units = 1.5, cost = 11250 }
+  c:deliver{ provider = F.inst.pup, service = "poradnictwo", date = "2019-11-05", units = 2, cost = 150, referral = r }
+  c:deliver{ provider = F.inst.pup, service = "poradnictwo", date = "2019-11-12", units = 1.5, cost = 112.5 }
   local card = c:card()
   eq(card.code, "BOG-2019-001")
   eq(#card.members, 4)

@@ -205,10 +205,17 @@ test("shared checks: postal code, e-mail, phone, web address, TERC, REGON, PESEL
   eq(c.pesel("44051401358"), nil)
 end)
 
-test("money: integer grosze", function()
+test("money: any amount koop.money reads, stored and read back as integer grosze", function()
   tables()
-  eq(gadgets.add{ name = "a", price = 5634000 }.price, 5634000)
-  refused(function() gadgets.add{ name = "b", price = 12.5 } end, "gadgets.price", "grosze")
+  eq(gadgets.add{ name = "a", price = 56340 }.price, 5634000, "a number is złoty, as for koop.money")
+  eq(gadgets.add{ name = "b", price = 12.5 }.price, 1250)
+  eq(gadgets.add{ name = "c", price = "56 340,00 zł" }.price, 5634000)
+  eq(gadgets.add{ name = "d", price = koop.money.grosze(7) }.price, 7)
+  eq(db:value("SELECT typeof(price) FROM t_gadget WHERE name = 'b'"), "integer")
+  refused(function() gadgets.add{ name = "e", price = 12.345 } end, "gadgets.price", "two decimal places")
+  refused(function() gadgets.add{ name = "f", price = "dużo" } end, "gadgets.price", "dużo")
+  refused(function() gadgets.add{ name = "g", price = {} } end, "gadgets.price", "expected an amount")
+  eq(gadgets.count(), 4)
 end)
 
 ------------------------------------------------------------------ update/delete

@@ -80,7 +80,7 @@ local function scenario()
   local c = F.case("2019-09-02", true)
   c:reason("1", "2019-09-02")
   c:reason("13", "2019-09-02")
-  c:deliver{ provider = F.inst.ngo, service = "terapia", date = "2019-11-04", units = 1.5, cost = 12050 }
+  c:deliver{ provider = F.inst.ngo, service = "terapia", date = "2019-11-04", units = 1.5, cost = 120.5 }
   return c
 end
 

@@ -406,8 +406,8 @@ test("service.delivered: the rule sees the cost and reaches the case through eve
     if event.cost > 10000 then event:note(event.case.code .. " " .. s.service_type .. " " .. event.cost) end
   end },]]))
   local c = a_case()
-  c:deliver{ provider = F.inst.pcpr, service = "terapia", units = 1, cost = 5000 }
-  c:deliver{ provider = F.inst.pcpr, service = "terapia", units = 2, cost = 24000 }
+  c:deliver{ provider = F.inst.pcpr, service = "terapia", units = 1, cost = 50 }
+  c:deliver{ provider = F.inst.pcpr, service = "terapia", units = 2, cost = 240 }
   local notes = procedures.notes(c)
   eq(#notes, 1)
   eq(notes[1].text, c.code .. " terapia 24000")

@@ -20,7 +20,7 @@ end
 
 test("a delivery records provider, type, date, units, unit and exact cost", function()
   local c = family()
-  local s = c:deliver{ provider = F.inst.pup, service = "poradnictwo", date = "2019-11-05", units = 1.5, cost = 12050 }
+  local s = c:deliver{ provider = F.inst.pup, service = "poradnictwo", date = "2019-11-05", units = 1.5, cost = 120.5 }
   eq({ s.provider_id, s.service_type, s.date, s.units, s.unit, s.cost, s.status },
     { F.inst.pup.id, "poradnictwo", "2019-11-05", 1.5, "godziny", 12050, "delivered" })
   eq(db:first("SELECT typeof(cost) AS c, cost FROM service_delivery WHERE id = ?", s.id), { c = "integer", cost = 12050 })
@@ -69,8 +69,9 @@ test("refused: a closed case, a date before the case opened, the future, bad val
   F.refused(function() c:deliver(with{ units = 1.234 }) end, "services.units", "two decimal places")
   F.refused(function() c:deliver(with{ units = "dużo" }) end, "services.units")
   F.refused(function() c:deliver(with{ unit = "kilogramy" }) end, "services.unit", "godziny")
-  F.refused(function() c:deliver(with{ cost = 12.5 }) end, "services.cost")
-  F.refused(function() c:deliver(with{ cost = -100 }) end, "services.cost")
+  F.refused(function() c:deliver(with{ cost = 12.345 }) end, "services.cost", "two decimal places")
+  F.refused(function() c:deliver(with{ cost = -100 }) end, "services.cost", "must not be negative")
+  F.refused(function() c:deliver(with{ cost = true }) end, "services.cost", "expected an amount")
   F.refused(function() c:deliver(with{ service = "masaż" }) end, "services.service", "unknown service type")
   F.refused(function() c:deliver(with{ provider = 999 }) end, "services.provider", "no Institution with id 999")
   F.refused(function() c:deliver{ date = "2019-11-05" } end, "services.provider", "is required")
@@ -100,7 +101,7 @@ test("the fast path writes exactly what the framework writes, row and audit reco
   local n = 0
   local function pair(i)
     local fast = { provider = F.inst.pcpr, service = types[i % #types + 1], date = ("2019-%02d-%02d"):format(10 + i % 3, 1 + i % 28),
-      units = units[i % #units + 1], cost = (i * 137) % 50000 }
+      units = units[i % #units + 1], cost = (i * 137) % 500 }
     if i % 3 == 0 then fast.notes = "wizyta " .. i .. ' "domowa"' end
     if i % 4 == 0 then fast.referral = r end
     if i % 5 == 0 then fast.status = "no_show" end
@@ -109,7 +110,7 @@ test("the fast path writes exactly what the framework writes, row and audit reco
     local slow = {}
     for k, v in pairs(fast) do slow[k] = v end
     slow.provider = tostring(F.inst.pcpr.id)
-    if i % 2 == 0 then slow.cost = koop.money.grosze(fast.cost) end
+    if i % 2 == 0 then slow.cost = koop.money(fast.cost) elseif i % 3 == 0 then slow.cost = tostring(koop.money(fast.cost)) end
     return fast, slow
   end
   local function stored(s)
@@ -134,16 +135,16 @@ end)
 test("service.delivered fires inside the transaction, with the cost in grosze", function()
   local c = family()
   local seen = F.events({ "service.delivered" }, function()
-    c:deliver{ provider = F.inst.pup, service = "poradnictwo", date = "2019-11-05", cost = 9000 }
-    c:deliver{ provider = F.inst.pup, service = "poradnictwo", date = "2020-11-05", cost = 9000 }   -- scheduled: no event
+    c:deliver{ provider = F.inst.pup, service = "poradnictwo", date = "2019-11-05", cost = 90 }
+    c:deliver{ provider = F.inst.pup, service = "poradnictwo", date = "2020-11-05", cost = 90 }   -- scheduled: no event
   end)
   eq(#seen, 1)
   eq({ seen[1][3].cost, seen[1][3].date, seen[1][3].case_id }, { 9000, "2019-11-05", c.id })
   local rows, seq = db:value("SELECT count(*) FROM service_delivery"), F.seq()
   local off = koop.on("service.delivered", function() error("budget line exhausted", 0) end)
-  local ok1, e1 = pcall(c.deliver, c, { provider = F.inst.pup, service = "poradnictwo", date = "2019-11-06", cost = 9000 })
+  local ok1, e1 = pcall(c.deliver, c, { provider = F.inst.pup, service = "poradnictwo", date = "2019-11-06", cost = 90 })
   local ok2, e2 = db:tx(function()   -- inside a transaction the delivery rolls back to its savepoint
-    return pcall(c.deliver, c, { provider = F.inst.pup, service = "poradnictwo", date = "2019-11-07", cost = 9000 })
+    return pcall(c.deliver, c, { provider = F.inst.pup, service = "poradnictwo", date = "2019-11-07", cost = 90 })
   end)
   off()
   ok(not ok1 and tostring(e1):find("budget line exhausted"), tostring(e1))
@@ -154,9 +155,9 @@ end)
 test("a scheduled delivery is done, a no-show or cancelled; others do not change status", function()
   local c = family()
   koop.today("2019-11-01")
-  local s = c:deliver{ provider = F.inst.pcpr, service = "terapia", date = "2019-11-08", cost = 12000 }
-  local t = c:deliver{ provider = F.inst.pcpr, service = "terapia", date = "2019-11-15", cost = 12000 }
-  local u = c:deliver{ provider = F.inst.pcpr, service = "terapia", date = "2019-11-22", cost = 12000 }
+  local s = c:deliver{ provider = F.inst.pcpr, service = "terapia", date = "2019-11-08", cost = 120 }
+  local t = c:deliver{ provider = F.inst.pcpr, service = "terapia", date = "2019-11-15", cost = 120 }
+  local u = c:deliver{ provider = F.inst.pcpr, service = "terapia", date = "2019-11-22", cost = 120 }
   eq(s.status, "scheduled")
   F.refused(function() s:done{} end, "services.date", "after today")
   koop.today("2019-11-30")
@@ -173,9 +174,9 @@ end)
 
 test("services.total sums delivered services by case and period", function()
   local c = family()
-  c:deliver{ provider = F.inst.pup, service = "poradnictwo", date = "2019-11-05", units = 1.5, cost = 9000 }
-  c:deliver{ provider = F.inst.pup, service = "poradnictwo", date = "2019-12-05", units = 2, cost = 12000 }
-  c:deliver{ provider = F.inst.pcpr, service = "terapia", date = "2019-12-06", cost = 15000 }
+  c:deliver{ provider = F.inst.pup, service = "poradnictwo", date = "2019-11-05", units = 1.5, cost = 90 }
+  c:deliver{ provider = F.inst.pup, service = "poradnictwo", date = "2019-12-05", units = 2, cost = 120 }
+  c:deliver{ provider = F.inst.pcpr, service = "terapia", date = "2019-12-06", cost = 150 }
   eq(services.total{ case = c }, { count = 3, cost = 36000, units = { godziny = 3.5, sesje = 1 } })
   eq(services.total{ from = "2019-12-01", to = "2019-12-31" }.cost, 27000)
   eq(services.count{ case = c, service = "terapia" }, 1)

@@ -1537,6 +1537,7 @@ static void conn_open (lua_State *L, Conn *c, const char *path, int flags) {
     rc = sqlite3_exec(c->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
                       NULL, NULL, NULL);
   if (rc == SQLITE_OK) rc = koop_collate_register(c->db);
+  if (rc == SQLITE_OK) rc = koop_seal_register(c->db);   /* audit.lua's seals */
   if (rc != SQLITE_OK)
     open_fail(L, c, code_name(rc),
               lua_pushfstring(L, "cannot open database %s", path));

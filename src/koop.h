@@ -81,6 +81,13 @@ int koop_collate_register(sqlite3 *db);
 /* Install koop.text (lower, upper, compare, sort, width). */
 void koop_open_text(lua_State *L);
 
+/* ---- seal.c: digests of protected tables (tamper evidence) ----------- */
+
+/* Register seal_add(digest, sign, v1, ...) and the aggregate
+** seal_sum(v1, ...) on db: the row digests that lib/koop/audit.lua's
+** triggers keep and audit.verify() recomputes. */
+int koop_seal_register(sqlite3 *db);
+
 /* ---- print.c: pretty-printing values and result sets ----------------- */
 
 /* Display width (terminal columns) of a UTF-8 string. */

@@ -11,10 +11,38 @@
 -- so no two different rows hash the same text.  seq comes from AUTOINCREMENT's
 -- counter, never reused, so a deleted last row leaves a visible gap.
 -- audit.verify() walks the chain and says what was modified, deleted or
--- inserted, and where.  This detects changes made behind koop's back; it
--- cannot stop someone who rewrites the whole chain with recomputed hashes.
+-- inserted, and where.
+--
+-- Seals: the data itself.  A chain alone does not notice a domain row
+-- edited with the sqlite3 shell, so every table the migrations create is
+-- sealed (migration 100 and schema.after_migrate): koop_seal holds its row
+-- count and an order-independent digest, the sum mod 2^64 of a 64-bit
+-- hash of each row's canonical encoding (src/seal.c), and three AFTER
+-- triggers per table keep both in the transaction of every write.  Why
+-- triggers: they cover every write path at once (the entity framework,
+-- fast paths, imports, koop's own SQL, SQLite's cascades) and a savepoint
+-- or transaction rolled back takes its seal changes with it, which deltas
+-- kept in C could not follow; the price is one indexed UPDATE of a tiny
+-- table per written row (measured: see the README's SECURITY section).
+-- Why a sum: it can be updated one row at a time and recomputed by one
+-- aggregate query, whatever the order.  The triggers call seal_add, which
+-- exists only on koop's connections, so a casual edit with the sqlite3
+-- shell fails; whoever drops the triggers to edit is caught by the schema
+-- snapshot (koop_seal_schema: the sqlite_master text of every table,
+-- index and trigger after the last migration), and whoever puts them back
+-- after editing by the digest.  audit.verify() checks the chain, the
+-- schema and every digest; for a table whose digest differs it says
+-- where, by replaying the log's row images (add and update give the row,
+-- delete removes it) against the table: which id, which field, the value
+-- the log has and the one the table has, or a row the log never saw, or
+-- one deleted behind koop's back.  Rows that came in by an import have
+-- only the import's summary row, so a change among them is localised
+-- only to the table and the import.  All of this detects changes made
+-- behind koop's back; nothing here is secret, so it cannot stop someone
+-- who recomputes every digest and every hash of the chain.
 --
 --   audit.verify()                   true, {}, rows | false, problems, rows
+--                                    (the chain, the schema and the seals)
 --   audit.log{entity=, id=, since=, until=, actor=, action=, limit=}
 --                                    a result set, oldest first
 --   audit.record{action=, entity=, id=, before=, after=}  (tables, JSON-encoded)
@@ -142,6 +170,353 @@ function M.access(entity, id, what)
   return M.record{ action = "access", entity = entity, id = id, after = { what = what } }
 end
 
+-- {==================== seals of the protected tables ====================
+
+local SEAL_VERSION = 100          -- the migration that made the seal tables
+
+schema.define(SEAL_VERSION, "seals of the protected tables (tamper evidence)", [[
+CREATE TABLE koop_seal (
+  tbl     TEXT PRIMARY KEY,        -- a protected table
+  rows    INTEGER NOT NULL,        -- its row count
+  digest  INTEGER NOT NULL         -- sum mod 2^64 of its rows' hashes (seal.c)
+) WITHOUT ROWID;
+CREATE TABLE koop_seal_rows (     -- rows a table had when it was sealed: those
+  tbl     TEXT NOT NULL,           -- a migration wrote (dictionaries) or that an
+  key     TEXT NOT NULL,           -- older koop wrote before seals existed
+  hash    INTEGER NOT NULL,        -- seal_add(0, 1, row...)
+  PRIMARY KEY (tbl, key)
+) WITHOUT ROWID;
+CREATE TABLE koop_seal_schema (
+  name    TEXT PRIMARY KEY,        -- sqlite_master after the last migration
+  tbl     TEXT NOT NULL,
+  type    TEXT NOT NULL,
+  sql     TEXT
+) WITHOUT ROWID;
+]])
+
+-- Tables that are not sealed: the log has its chain, the seals are what
+-- is checked.
+local UNSEALED = { audit_log = true, koop_seal = true, koop_seal_rows = true, koop_seal_schema = true }
+local SCHEMA_OBJECTS = "SELECT name, tbl_name, type, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+
+local function quote(name) return '"' .. name:gsub('"', '""') .. '"' end
+local function literal(s) return "'" .. s:gsub("'", "''") .. "'" end
+
+-- The columns of table t, in order.
+local function columns_of(db, t)
+  local cols = {}
+  for _, name in db:urows("SELECT cid, name FROM pragma_table_info(?) ORDER BY cid", t) do cols[#cols + 1] = name end
+  return cols
+end
+
+-- "p.a, p.b, ..." for the columns.
+local function column_list(prefix, cols)
+  local out = {}
+  for i, c in ipairs(cols) do out[i] = prefix .. quote(c) end
+  return concat(out, ", ")
+end
+
+-- The seal triggers of table t: name -> CREATE TRIGGER text.
+local function seal_triggers(t, cols)
+  local new, old, tl = column_list("NEW.", cols), column_list("OLD.", cols), literal(t)
+  local head = "CREATE TRIGGER %s AFTER %s ON %s BEGIN UPDATE koop_seal SET "
+  return {
+    ["seal_" .. t .. "_insert"] = (head .. "rows = rows + 1, digest = seal_add(digest, 1, %s) WHERE tbl = %s; END")
+      :format(quote("seal_" .. t .. "_insert"), "INSERT", quote(t), new, tl),
+    ["seal_" .. t .. "_delete"] = (head .. "rows = rows - 1, digest = seal_add(digest, -1, %s) WHERE tbl = %s; END")
+      :format(quote("seal_" .. t .. "_delete"), "DELETE", quote(t), old, tl),
+    ["seal_" .. t .. "_update"] = (head .. "digest = seal_add(seal_add(digest, -1, %s), 1, %s) WHERE tbl = %s; END")
+      :format(quote("seal_" .. t .. "_update"), "UPDATE", quote(t), old, new, tl),
+  }
+end
+
+-- The column that names a row of table t: its primary key (the first
+-- one), else its rowid.
+local function key_of(db, t)
+  return db:value("SELECT name FROM pragma_table_info(?) WHERE pk = 1", t) or "rowid"
+end
+
+-- Row count and digest of table t as it is now.
+local function measure(db, t, cols)
+  local r = db:first(("SELECT count(*) AS n, seal_sum(%s) AS digest FROM %s"):format(column_list("", cols), quote(t)))
+  return r.n, r.digest
+end
+
+-- Seal the tables the migrations made (schema.after_migrate): triggers on
+-- each new table, and again on one whose columns changed; its seal from
+-- its rows now; then the snapshot of the schema.  The first time (the
+-- migration that creates koop_seal) every table there is is sealed.
+local function seal(db, created)
+  if not created.koop_seal and not db:value("SELECT 1 FROM sqlite_master WHERE name = 'koop_seal'") then return end
+  local sealed, existing = {}, {}
+  for t in db:urows("SELECT tbl FROM koop_seal") do sealed[t] = true end
+  for name, sql in db:urows("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'") do existing[name] = sql end
+  local ddl, fresh = {}, {}       -- one script: each DDL statement alone costs a schema parse
+  for t in db:urows("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name") do
+    if not UNSEALED[t] and (sealed[t] or created[t] or created.koop_seal) then
+      local cols = columns_of(db, t)
+      local triggers, current = seal_triggers(t, cols), sealed[t]
+      for name, sql in pairs(triggers) do current = current and existing[name] == sql end
+      if not current then
+        for name, sql in pairs(triggers) do
+          if existing[name] then ddl[#ddl + 1] = "DROP TRIGGER " .. quote(name) .. ";" end
+          ddl[#ddl + 1] = sql .. ";"
+        end
+        fresh[#fresh + 1] = { t, cols }
+      end
+      sealed[t] = nil
+    end
+  end
+  if #ddl > 0 then db:exec(concat(ddl, "\n")) end
+  for _, f in ipairs(fresh) do
+    local t, cols = f[1], f[2]
+    db:exec("INSERT INTO koop_seal (tbl, rows, digest) VALUES (?, ?, ?) ON CONFLICT(tbl) DO UPDATE"
+      .. " SET rows = excluded.rows, digest = excluded.digest", t, measure(db, t, cols))
+    db:exec("DELETE FROM koop_seal_rows WHERE tbl = ?", t)
+    db:exec(("INSERT INTO koop_seal_rows (tbl, key, hash) SELECT ?, %s, seal_add(0, 1, %s) FROM %s")
+      :format(quote(key_of(db, t)), column_list("", cols), quote(t)), t)
+  end
+  for t in pairs(sealed) do                 -- dropped by a migration
+    db:exec("DELETE FROM koop_seal WHERE tbl = ?", t)
+    db:exec("DELETE FROM koop_seal_rows WHERE tbl = ?", t)
+  end
+  db:exec("DELETE FROM koop_seal_schema")
+  db:exec("INSERT INTO koop_seal_schema (name, tbl, type, sql) " .. SCHEMA_OBJECTS)
+end
+schema.after_migrate[#schema.after_migrate + 1] = seal
+
+-- A value as a problem shows it.
+local function show(v)
+  if v == nil or v == json.null then return "NULL" end
+  if type(v) == "string" then
+    if #v > 60 then v = v:sub(1, 57) .. "..." end
+    return "'" .. v .. "'"
+  end
+  return tostring(v)
+end
+
+-- A value of a row image as the table stores it.
+local function stored(v)
+  if v == json.null then return nil end
+  if v == true then return 1 elseif v == false then return 0 end
+  return v
+end
+
+-- The collection whose table is t, if any.
+local function collection_of(t)
+  local registry = require("koop.entity").registry
+  local names = {}
+  for name, c in pairs(registry) do if c.table == t then names[#names + 1] = name end end
+  table.sort(names)
+  return names[1] and registry[names[1]]
+end
+
+-- "audit seq 12, 40" for a list of summary rows (at most 5 named).
+local function seqs(list)
+  local out = {}
+  for i = 1, math.min(#list, 5) do out[i] = tostring(list[i]) end
+  return (#list == 1 and "audit seq " or "audit seqs ") .. concat(out, ", ") .. (#list > 5 and ", ..." or "")
+end
+
+-- The state of collection `name`'s objects by the log: id -> {row=,
+-- full=, deleted=, seq=, actor=, via=}, and the seqs of summary rows (an
+-- import: no id).  Actions that read (access, export) change nothing.
+local function replay(db, name, columns)
+  local state, summaries = {}, {}
+  for seq, actor, action, id, after in db:urows("SELECT seq, actor, action, entity_id, after_json FROM audit_log"
+      .. " WHERE entity = ? AND action NOT IN ('access', 'export') ORDER BY seq", name) do
+    local s = id and state[id]
+    local image = after and json.decode(after)
+    local fields = type(image) == "table"
+    if fields then for k in pairs(image) do if not columns[k] then fields = false; break end end end
+    if id == nil then
+      summaries[#summaries + 1] = seq
+    elseif action == "add" and fields then
+      state[id] = { row = image, full = true, seq = seq, actor = actor }
+    elseif action == "delete" then
+      state[id] = { deleted = true, seq = seq, actor = actor }
+    elseif fields then                        -- update, or another change of fields (book)
+      if not s or s.deleted then s = { row = {}, full = false }; state[id] = s end
+      for k, v in pairs(image) do s.row[k] = v end
+      s.seq, s.actor, s.via = seq, actor, nil
+    else                                      -- a summary of a change to this object
+      s = s or { row = {}, full = false }
+      state[id], s.via, s.seq, s.actor = s, action, seq, actor
+    end
+  end
+  return state, summaries
+end
+
+-- Say where table t (collection coll) differs from what the log says;
+-- returns the number of problems added.
+local MAX_ROWS = 20               -- rows named per table; then a count
+
+local function localise(db, t, coll, problems)
+  local columns = {}
+  for _, c in ipairs(coll.columns) do columns[c] = true end
+  local state, summaries = replay(db, coll.name, columns)
+  local key, found = coll.key, 0
+  local baseline = {}
+  for k, h in db:urows("SELECT key, hash FROM koop_seal_rows WHERE tbl = ?", t) do baseline[k] = h end
+  local function problem(fmt, ...)
+    found = found + 1
+    if found <= MAX_ROWS then problems[#problems + 1] = fmt:format(...) end
+  end
+  local cols = columns_of(db, t)
+  for row in db:rows(("SELECT *, seal_add(0, 1, %s) AS koop_seal_hash FROM %s ORDER BY %s")
+      :format(column_list("", cols), quote(t), quote(key))) do
+    local id = tostring(row[key])
+    local s = state[id]
+    if not s and baseline[id] then
+      if baseline[id] ~= row.koop_seal_hash then
+        problem("%s %s %s differs from the row it had when the table was sealed (the log never changed it)", coll.name, key, id)
+      end
+      baseline[id] = nil
+    elseif not s then
+      if #summaries == 0 then
+        problem("%s %s %s is not in the audit log (inserted behind koop's back)", coll.name, key, id)
+      else
+        state[id] = false
+      end
+    elseif s.deleted then
+      problem("%s %s %s was deleted (audit seq %d by %s) but is in the table (inserted again behind koop's back)",
+        coll.name, key, id, s.seq, s.actor)
+    else
+      for _, c in ipairs(coll.columns) do
+        local want = s.row[c]
+        if (s.full or want ~= nil) and stored(want) ~= row[c] then
+          problem("%s %s %s: field %s: audit says %s, table has %s (last change audit seq %d by %s%s)",
+            coll.name, key, id, c, show(stored(want)), show(row[c]), s.seq, s.actor,
+            s.via and ", a " .. s.via .. " that the log records only in summary" or "")
+        end
+      end
+    end
+    if s then s.seen = true end
+  end
+  local unseen = {}
+  for id, s in pairs(state) do
+    if s and not s.deleted and not s.seen then unseen[#unseen + 1] = id end
+  end
+  for id in pairs(baseline) do
+    if state[id] == nil then unseen[#unseen + 1] = id end
+  end
+  table.sort(unseen, function(a, b)
+    local x, y = tonumber(a), tonumber(b)
+    if x and y then return x < y end
+    return a < b
+  end)
+  for _, id in ipairs(unseen) do
+    problem("%s %s %s was deleted behind koop's back (%s)", coll.name, key, id,
+      state[id] and ("last audit seq %d"):format(state[id].seq) or "it was there when the table was sealed")
+  end
+  if found > MAX_ROWS then
+    problems[#problems + 1] = ("%s: %d more rows differ"):format(coll.name, found - MAX_ROWS)
+  end
+  local imported = 0
+  for _, s in pairs(state) do if s == false then imported = imported + 1 end end
+  if found == 0 and imported > 0 then
+    problem("%s: the change is among the %d rows that came by import (%s), which the log records only as a count",
+      coll.name, imported, seqs(summaries))
+  end
+  return found
+end
+
+-- The same for case_member_identity, whose log keeps only a keyed hash of
+-- the names and PESEL (koop.cases identity_json).
+local function localise_identities(db, problems)
+  local key, found = schema.meta(db, "pesel_key"), 0
+  local state = {}
+  for seq, actor, id, after in db:urows("SELECT seq, actor, entity_id, after_json FROM audit_log"
+      .. " WHERE entity = 'case_member_identities' AND action IN ('add', 'update') ORDER BY seq") do
+    state[id] = { sha256 = json.decode(after).sha256, seq = seq, actor = actor }
+  end
+  for id, first, last, pesel in db:urows("SELECT member_id, first_name, last_name, pesel FROM case_member_identity ORDER BY member_id") do
+    local s = state[tostring(id)]
+    if not s then
+      problems[#problems + 1] = ("case_member_identities member %d is not in the audit log (inserted behind koop's back)"):format(id)
+      found = found + 1
+    else
+      s.seen = true
+      if not key or hash_fields(key, first, last, pesel) ~= s.sha256 then
+        problems[#problems + 1] = ("case_member_identities member %d: the names or PESEL differ from the audit record (seq %d by %s; the log keeps only their keyed hash)")
+          :format(id, s.seq, s.actor)
+        found = found + 1
+      end
+    end
+  end
+  for id, s in pairs(state) do
+    if not s.seen and db:value("SELECT 1 FROM case_member WHERE id = ?", tonumber(id)) then
+      problems[#problems + 1] = ("case_member_identities member %s was deleted behind koop's back (last audit seq %d)"):format(id, s.seq)
+      found = found + 1
+    end
+  end
+  return found
+end
+
+-- Compare the schema with its snapshot: protected tables, their indexes
+-- and triggers dropped or changed, and triggers added to them.
+local function check_schema(db, problems)
+  local now, protected = {}, {}
+  for name, tbl, type, sql in db:urows(SCHEMA_OBJECTS) do now[name] = { tbl = tbl, type = type, sql = sql } end
+  for name, tbl, type, sql in db:urows("SELECT name, tbl, type, sql FROM koop_seal_schema ORDER BY tbl <> name, tbl, name") do
+    local cur = now[name]
+    protected[tbl] = true
+    if type == "table" then
+      if not cur then
+        problems[#problems + 1] = ("table %s was dropped"):format(name)
+      elseif cur.sql ~= sql then
+        problems[#problems + 1] = ("table %s: its definition was changed behind koop's back (now: %s)"):format(name, cur.sql)
+      end
+    elseif not cur then
+      problems[#problems + 1] = ("table %s: %s %s was dropped"):format(tbl, type, name)
+    elseif cur.sql ~= sql then
+      problems[#problems + 1] = ("table %s: %s %s was changed (now: %s)"):format(tbl, type, name, cur.sql)
+    end
+    now[name] = nil
+  end
+  local added = {}
+  for name, cur in pairs(now) do
+    if cur.type == "trigger" and protected[cur.tbl] then added[#added + 1] = name end
+  end
+  table.sort(added)
+  for _, name in ipairs(added) do
+    problems[#problems + 1] = ("table %s: trigger %s was added behind koop's back"):format(now[name].tbl, name)
+  end
+end
+
+-- Check every seal: the table's rows now against its count and digest,
+-- and say where the ones that differ differ.  Returns the number of
+-- tables checked.
+local function check_seals(db, problems)
+  local tables = {}
+  for name in db:urows("SELECT name FROM sqlite_master WHERE type = 'table'") do tables[name] = true end
+  for t in db:urows("SELECT tbl FROM koop_seal_schema WHERE type = 'trigger' AND name = 'seal_' || tbl || '_insert'"
+      .. " AND tbl NOT IN (SELECT tbl FROM koop_seal) ORDER BY tbl") do
+    problems[#problems + 1] = ("table %s: its seal was deleted"):format(t)
+  end
+  local n = 0
+  for t, rows, digest in db:urows("SELECT tbl, rows, digest FROM koop_seal ORDER BY tbl") do
+    if tables[t] then
+      n = n + 1
+      local count, now = measure(db, t, columns_of(db, t))
+      if count ~= rows or now ~= digest then
+        problems[#problems + 1] = count ~= rows
+          and ("table %s: %d rows, its seal says %d (rows inserted or deleted behind koop's back)"):format(t, count, rows)
+          or ("table %s: its rows do not match its seal (changed behind koop's back)"):format(t)
+        local coll = collection_of(t)
+        local found = t == "case_member_identity" and localise_identities(db, problems)
+          or coll and localise(db, t, coll, problems) or 0
+        if found == 0 then
+          problems[#problems + 1] = ("table %s: koop writes it without row images in the audit log, so the changed row cannot be named"):format(t)
+        end
+      end
+    end
+  end
+  return n
+end
+
+-- }====================
+
 -- {==================== reading the log ====================
 
 -- A short readable description of a row's change.
@@ -204,11 +579,10 @@ function M.log(q)
   return rows
 end
 
---- Check the hash chain: true, {}, n when intact; else false and a list of
---- problems ("row 17: hash mismatch (modified)", ...), and n rows read.
-function M.verify()
-  local db = schema.db()
-  local problems, n = {}, 0
+-- Check the hash chain, adding its problems ("row 17: hash mismatch
+-- (modified)", ...) to the list; returns the number of rows read.
+local function check_chain(db, problems)
+  local n = 0
   local prev_seq, prev_hash = 0, GENESIS
   local function missing(from, to)
     problems[#problems + 1] = from == to and ("row %d missing (deleted)"):format(from)
@@ -237,7 +611,23 @@ function M.verify()
   end
   local counter = db:value(COUNTER)
   if counter and counter > prev_seq then missing(prev_seq + 1, counter) end
-  return #problems == 0, problems, n
+  return n
+end
+
+--- Check the audit log's chain, the schema and the seals of the protected
+--- tables: true, {}, rows, tables when all is intact; else false and the
+--- list of problems, each saying what and where.
+function M.verify()
+  local db = schema.db()
+  local problems = {}
+  local n, tables = check_chain(db, problems), 0
+  if db:value("SELECT 1 FROM sqlite_master WHERE name = 'koop_seal_schema'") then
+    check_schema(db, problems)
+    if db:value("SELECT 1 FROM sqlite_master WHERE name = 'koop_seal'") then tables = check_seals(db, problems) end
+  elseif schema.version(db) >= SEAL_VERSION then
+    problems[#problems + 1] = "table koop_seal_schema was dropped: the schema cannot be checked"
+  end
+  return #problems == 0, problems, n, tables
 end
 
 -- }====================
@@ -247,7 +637,7 @@ end
 local cli = require "koop.cli"
 
 cli.command {
-  name = "audit", summary = "verify the audit log, or list its rows",
+  name = "audit", summary = "verify the audit log and the data, or list the log's rows",
   usage = "koop [-d FILE] audit verify\nkoop [-d FILE] audit log [--entity E] [--id ID] [--since DATE] [--until DATE] [--actor NAME] [--action A] [--limit N]",
   options = { ["--entity"] = "string", ["--id"] = "string", ["--since"] = "date", ["--until"] = "date",
     ["--actor"] = "string", ["--action"] = "string", ["--limit"] = "string" },
@@ -255,10 +645,18 @@ cli.command {
 Every change made through koop (and every import, and every read of
 restricted data) is a row of the audit log: when (UTC), who (--as, else
 $KOOP_USER, else the login name), what (action, entity, id) and the values
-before and after. The rows are append-only and hash-chained.
-  verify   check the chain: prints "ok" and the number of rows, or each
-           problem and its row (modified, deleted, inserted); the exit
-           status is 1 when the log was tampered with
+before and after. The rows are append-only and hash-chained, and every
+table of koop's schema is sealed: its row count and a digest of its rows,
+kept by triggers in the transaction of every write.
+  verify   check the chain, the schema and every table's seal: prints
+           "ok" and what it checked, or each problem and where it is: a
+           log row modified, deleted or inserted; a table, index or
+           trigger dropped, changed or added; a table whose rows differ
+           from its seal, and in it which id and field differ from the
+           log (audit says X, table has Y), which row the log never saw,
+           which row was deleted (rows that came by import are named
+           only by their import); the exit status is 1 when anything
+           was changed behind koop's back (e.g. with the sqlite3 shell)
   log      the rows, oldest first, as a table (--mode csv, json, ... for
            other formats); --entity takes a collection (institutions) or an
            entity name (institution); --since and --until are dates (both
@@ -275,13 +673,13 @@ action=, limit=}, obj:history() for one object.]],
     cli.open()
     if sub == "verify" then
       if next(opts) then cli.usage_error("audit verify takes no options") end
-      local ok, problems, n = M.verify()
+      local ok, problems, n, tables = M.verify()
       if ok then
-        print(("ok: %d rows, hash chain intact"):format(n))
+        print(("ok: %d rows, hash chain intact; %d tables match their seals"):format(n, tables))
         return 0
       end
       for _, p in ipairs(problems) do print(p) end
-      print(("audit log BROKEN: %d problem%s in %d rows"):format(#problems, #problems == 1 and "" or "s", n))
+      print(("TAMPERED: %d problem%s (audit log: %d rows; %d sealed tables)"):format(#problems, #problems == 1 and "" or "s", n, tables))
       return 1
     end
     local limit = opts.limit and math.tointeger(tonumber(opts.limit))

@@ -37,6 +37,7 @@ M.owners = {
   [54] = "koop.cases", [55] = "koop.plans", [56] = "koop.referrals", [57] = "koop.services",
   [70] = "koop.budgets", [71] = "koop.budgets", [72] = "koop.budgets",
   [90] = "koop.procedures", [91] = "koop.procedures",
+  [100] = "koop.audit",
 }
 
 --- Register migration number n (SQL text or function(db)); n must be
@@ -84,6 +85,18 @@ local function pending(from)
   return list
 end
 
+-- Functions run after the steps of every migration, in its transaction:
+-- fn(db, created), created = the set of tables the steps created (koop.audit
+-- seals them: triggers on every table the migrations made).
+M.after_migrate = {}
+
+-- The set of the database's tables.
+local function table_names(db)
+  local set = {}
+  for name in db:urows("SELECT name FROM sqlite_master WHERE type = 'table'") do set[name] = true end
+  return set
+end
+
 --- Bring a database up to date with the migrations defined so far, in one
 --- transaction; returns the number of migrations applied.
 function M.migrate(db)
@@ -91,10 +104,14 @@ function M.migrate(db)
   local steps = pending(from)
   if #steps == 0 or db:readonly() then return 0 end
   db:tx(function()
+    local before = table_names(db)
     for _, n in ipairs(steps) do
       local step = M.steps[n]
       if type(step.run) == "string" then db:exec(step.run) else step.run(db) end
     end
+    local created = table_names(db)
+    for name in pairs(before) do created[name] = nil end
+    for _, fn in ipairs(M.after_migrate) do fn(db, created) end
     db:exec(("PRAGMA user_version = %d"):format(steps[#steps]))
   end)
   return #steps

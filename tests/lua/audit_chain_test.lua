@@ -271,3 +271,108 @@ test("a meeting's attendance stopped at any point: its row and audit row, or nei
   eq(problems, {})
   ok(intact)
 end)
+
+------------------------------------------------------------------ seals
+-- The seals of the protected tables (audit.lua, src/seal.c) follow every
+-- commit and rollback above, and audit.verify() says what and where when a
+-- table is edited behind koop's back (its triggers dropped, then put back).
+
+-- Run sql with table t's triggers dropped, and put them back.
+local function behind(t, sql, ...)
+  local triggers = db:query("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", t)
+  for _, g in ipairs(triggers) do db:exec("DROP TRIGGER " .. g.name) end
+  db:exec(sql, ...)
+  for _, g in ipairs(triggers) do db:exec(g.sql) end
+end
+
+-- The seal of table t as stored, and as the table's rows give it.
+local function seal_of(t)
+  local cols = {}
+  for _, name in db:urows("SELECT cid, name FROM pragma_table_info(?)", t) do cols[#cols + 1] = name end
+  local now = db:first(("SELECT count(*) AS rows, seal_sum(%s) AS digest FROM %s"):format(table.concat(cols, ", "), t))
+  return db:first("SELECT rows, digest FROM koop_seal WHERE tbl = ?", t), now
+end
+
+test("seals follow commits, rolled-back savepoints and transactions, by hand too", function()
+  setup()
+  db:exec("BEGIN")
+  add("Anna")
+  db:exec("SAVEPOINT s")
+  add("Beata"); add("Celina")
+  db:exec("ROLLBACK TO s"); db:exec("RELEASE s")
+  pcall(db.tx, db, function() add("Dorota"); error("no") end)
+  db:exec("COMMIT")
+  db:exec("BEGIN"); add("Ewa"); db:exec("ROLLBACK")
+  add("Fryderyka")
+  eq(names(), { "Anna", "Fryderyka" })
+  local stored, now = seal_of("person")
+  eq(stored, now, "the stored seal is the table's")
+  eq(stored.rows, 2)
+  local intact, problems, rows, tables = audit.verify()
+  eq(problems, {})
+  ok(intact and rows == 3 and tables > 30, ("%d audit rows, %d tables"):format(rows, tables))
+end)
+
+test("a row edited behind koop's back: which table, id and field", function()
+  setup()
+  local p = add("Anna")
+  p:update{ phone = "15 867 40 00" }
+  behind("person", "UPDATE person SET first_name = 'Hanna', phone = NULL WHERE id = ?", p.id)
+  local intact, problems = audit.verify()
+  eq(intact, false)
+  local seq = db:value("SELECT max(seq) FROM audit_log")
+  eq(problems, {
+    "table person: its rows do not match its seal (changed behind koop's back)",
+    ("people id %d: field first_name: audit says 'Anna', table has 'Hanna' (last change audit seq %d by %s)"):format(p.id, seq, koop.actor),
+    ("people id %d: field phone: audit says '15 867 40 00', table has NULL (last change audit seq %d by %s)"):format(p.id, seq, koop.actor),
+  })
+end)
+
+test("a row deleted, a row inserted, a seal changed, a trigger left dropped", function()
+  setup()
+  local a, b = add("Anna"), add("Beata")
+  behind("person", "DELETE FROM person WHERE id = ?", a.id)
+  behind("person", "INSERT INTO person (first_name, last_name, institution_id, active) VALUES ('Intruz', 'X', ?, 1)", inst.id)
+  local _, problems = audit.verify()
+  local added = db:value("SELECT max(id) FROM person")
+  eq(problems, {
+    "table person: its rows do not match its seal (changed behind koop's back)",
+    ("people id %d is not in the audit log (inserted behind koop's back)"):format(added),
+    ("people id %d was deleted behind koop's back (last audit seq %d)"):format(a.id, db:value("SELECT min(seq) FROM audit_log WHERE entity = 'people'")),
+  })
+  ok(b.id ~= added)
+end)
+
+test("the seal table and the schema snapshot are checked too", function()
+  setup()
+  add("Anna")
+  db:exec("UPDATE koop_seal SET rows = rows + 1 WHERE tbl = 'person'")
+  local _, problems = audit.verify()
+  eq(problems[1], "table person: 1 rows, its seal says 2 (rows inserted or deleted behind koop's back)")
+  db:exec("UPDATE koop_seal SET rows = rows - 1 WHERE tbl = 'person'")
+  ok(audit.verify())
+  db:exec("DROP TRIGGER seal_person_update")
+  db:exec("UPDATE person SET last_name = 'Nowak'")
+  local intact
+  intact, problems = audit.verify()
+  eq(intact, false)
+  eq(problems[1], "table person: trigger seal_person_update was dropped")
+  ok(problems[3] and problems[3]:find("field last_name: audit says 'Kowalska', table has 'Nowak'", 1, true), problems[3])
+end)
+
+test("writes through koop keep the seals: raw SQL, cascades, the identity fast path", function()
+  setup()
+  local p = add("Anna")
+  db:exec("UPDATE person SET phone = '600 600 600' WHERE id = ?", p.id)
+  gminas.ensure("2612013")
+  local c = cases.open{ opened_on = "2020-01-02" }
+  local m = c:add_member{ first_name = "Adam", last_name = "Mazur", pesel = "84031201236", relation = "wnioskodawca" }
+  m:correct{ last_name = "Mazurek" }
+  local intact, problems = audit.verify()
+  eq(problems, {})
+  ok(intact)
+  behind("case_member_identity", "UPDATE case_member_identity SET pesel = NULL")
+  intact, problems = audit.verify()
+  eq(problems[2], ("case_member_identities member %d: the names or PESEL differ from the audit record (seq %d by %s; the log keeps only their keyed hash)")
+    :format(m.id, db:value("SELECT max(seq) FROM audit_log WHERE entity = 'case_member_identities'"), koop.actor))
+end)

@@ -65,6 +65,7 @@ check:
 	@sh scripts/deps.sh --check
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/san CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all
+	@$(MAKE) --no-print-directory fuzzers
 	@sh tests/run.sh $(BUILD) $(BUILD)/san
 
 # The suite's koop runs under valgrind memcheck: no leaks, no errors.
@@ -72,6 +73,36 @@ check-valgrind:
 	@sh scripts/deps.sh --valgrind
 	@$(MAKE) --no-print-directory all
 	@sh tests/valgrind.sh $(BUILD)
+
+# The suite with its long variants on (KOOP_LONG=1: 200 SIGKILL trials in
+# tests/cli/crash_test.sh, 10 x the concurrent writers' work, ...), against
+# the plain build; `make check` has run the short suite under ASan + UBSan.
+.PHONY: check-long
+check-long:
+	@sh scripts/deps.sh --check
+	@$(MAKE) --no-print-directory all
+	@KOOP_LONG=1 sh tests/run.sh $(BUILD)
+
+# libFuzzer targets tests/fuzz/*_fuzz.c, linked with the src objects (all
+# but main.o) built by clang with -fsanitize=fuzzer-no-link,address,undefined
+# into $(BUILD)/fuzz/.  `make check` runs each for a short time (tests/run.sh
+# calls tests/fuzz/run.sh); `make fuzz` runs each for FUZZ_SECONDS, merges
+# what it finds into $(BUILD)/fuzz/corpus/ and keeps crashes in
+# $(BUILD)/fuzz/crashes/.
+FUZZ_SECONDS ?= 600
+FUZZ_CC      ?= clang
+FUZZERS      := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/*_fuzz.c))
+.PHONY: fuzz fuzzers fuzz-targets
+fuzzers:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/fuzz CC=$(FUZZ_CC) LDFLAGS="-fsanitize=address,undefined" \
+	  CFLAGS="$(SAN_FLAGS) -fsanitize=fuzzer-no-link" fuzz-targets
+fuzz-targets: $(FUZZERS)
+$(BUILD)/%_fuzz: tests/fuzz/%_fuzz.c tests/fuzz/fuzz.h $(LIBOBJ) | $(BUILD)
+	$(CC) $(KOOP_CFLAGS) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBOBJ) $(LDFLAGS) $(LDLIBS)
+fuzz:
+	@sh scripts/deps.sh
+	@$(MAKE) --no-print-directory fuzzers
+	@sh tests/fuzz/run.sh --long $(BUILD)/fuzz $(FUZZ_SECONDS)
 
 # Only the suite, against an existing build (no sanitizer pass).
 test: all

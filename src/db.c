@@ -22,7 +22,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "koop.h"
 
@@ -84,6 +88,9 @@ struct Conn {
   int ncached;
   Stmt *held;              /* the guard's stack */
   int readonly;            /* opened read-only */
+  int txdepth;             /* db:tx levels running on tx_thread */
+  int tx_lost;             /* their transaction ended under them */
+  const lua_State *tx_thread;   /* runs the outermost db:tx (compared only) */
 };
 
 struct Cursor {
@@ -113,6 +120,7 @@ typedef struct BindError {
 /* An SQLite error copied out of the connection as soon as it happened. */
 typedef struct SqlErr {
   int rc, ext, parse;      /* parse: from prepare, not from a step */
+  int sys_errno;           /* of the failed system call (I/O errors) */
   int offset;              /* of a parse error in bytes, or -1 */
   char msg[512];
 } SqlErr;
@@ -158,6 +166,7 @@ static const char *code_name (int rc) {
 static void capture (Conn *c, int rc, int parse, SqlErr *e) {
   e->rc = rc;
   e->ext = sqlite3_extended_errcode(c->db);
+  e->sys_errno = sqlite3_system_errno(c->db);
   e->parse = parse;
   e->offset = parse ? sqlite3_error_offset(c->db) : -1;
   snprintf(e->msg, sizeof e->msg, "%s", sqlite3_errmsg(c->db));
@@ -208,6 +217,116 @@ static int busy_ms (sqlite3 *db) {
   return ms;
 }
 
+/* The pid of a process holding a write lock on a byte of [from, to] of
+** the file `path` (POSIX and OFD locks, as /proc/locks lists them; -1 for
+** an OFD lock, whose owner is unknown), or 0 when none is seen.  It reads
+** /proc/locks instead of asking fcntl(F_GETLK): that needs a descriptor
+** of the file, and closing it would drop SQLite's own locks on it. */
+static long lock_holder (const char *path, long long from, long long to) {
+  struct stat sb;
+  char line[256], kind[16], rw[16], end[24];
+  unsigned maj, min;
+  unsigned long ino;
+  long long start;
+  long pid, found = 0;
+  FILE *f;
+  if (stat(path, &sb) != 0 || (f = fopen("/proc/locks", "r")) == NULL) return 0;
+  while (found == 0 && fgets(line, sizeof line, f) != NULL) {
+    if (sscanf(line, "%*d: %15s %*s %15s %ld %x:%x:%lu %lld %23s", kind, rw,
+               &pid, &maj, &min, &ino, &start, end) != 8)
+      continue;                     /* also a waiter's line: "1: -> ..." */
+    if (strcmp(rw, "WRITE") != 0 || ino != (unsigned long)sb.st_ino
+        || maj != major(sb.st_dev) || min != minor(sb.st_dev))
+      continue;
+    if (start <= to && (strcmp(end, "EOF") == 0 || atoll(end) >= from))
+      found = pid;
+  }
+  fclose(f);
+  return found;
+}
+
+/* Push who holds the write lock of db's main file: "another process
+** (pid N: its command line)", "another connection of this process", or
+** "another process" when unknown.  WAL mode: byte 120 of the -shm file
+** (WAL_WRITE_LOCK); rollback mode: the PENDING, RESERVED and SHARED bytes
+** at 1 GiB in the database file. */
+static void push_holder (lua_State *L, sqlite3 *db) {
+  const char *file = sqlite3_db_filename(db, "main");
+  char cmd[160];
+  size_t n = 0, i;
+  long pid = 0;
+  FILE *f;
+  if (file != NULL && file[0] != '\0') {
+    pid = lock_holder(lua_pushfstring(L, "%s-shm", file), 120, 120);
+    lua_pop(L, 1);
+    if (pid == 0) pid = lock_holder(file, 0x40000000LL, 0x40000000LL + 511);
+  }
+  if (pid == 0 || pid == -1) { lua_pushliteral(L, "another process"); return; }
+  if (pid == (long)getpid()) {
+    lua_pushliteral(L, "another connection of this process");
+    return;
+  }
+  snprintf(cmd, sizeof cmd, "/proc/%ld/cmdline", pid);
+  if ((f = fopen(cmd, "r")) != NULL) {
+    n = fread(cmd, 1, sizeof cmd - 1, f);
+    fclose(f);
+  }
+  while (n > 0 && cmd[n - 1] == '\0') n--;
+  for (i = 0; i < n; i++)            /* one line: NULs, newlines, tabs */
+    if ((unsigned char)cmd[i] < ' ') cmd[i] = ' ';
+  cmd[n] = '\0';
+  if (n == sizeof cmd - 1) memcpy(cmd + n - 3, "...", 3);
+  if (n > 0) lua_pushfstring(L, "another process (pid %d: %s)", (int)pid, cmd);
+  else lua_pushfstring(L, "another process (pid %d)", (int)pid);
+}
+
+/* Push the message of SQLITE_BUSY on db (opened as `path`): who holds
+** the lock when known, and how long koop waited.  A transaction that has
+** read already gets BUSY at once (SQLite does not wait: that could
+** deadlock), so then the message says to take the lock first. */
+static void push_busy (lua_State *L, sqlite3 *db, const char *path) {
+  push_holder(L, db);
+  if (!sqlite3_get_autocommit(db)
+      && sqlite3_txn_state(db, "main") == SQLITE_TXN_READ)
+    lua_pushfstring(L, "database %s is busy: %s holds the write lock; "
+                    "this transaction read the database first and "
+                    "cannot wait for it (start writes with db:tx or BEGIN "
+                    "IMMEDIATE, which take the lock first)", path,
+                    lua_tostring(L, -1));
+  else {
+    int ms = busy_ms(db);
+    if (ms < 1000)
+      lua_pushfstring(L, "database %s is busy: %s holds the write lock; koop "
+                      "waited %d ms", path, lua_tostring(L, -1), ms);
+    else
+      lua_pushfstring(L, "database %s is busy: %s holds the write lock; koop "
+                      "waited %d.%d s", path, lua_tostring(L, -1),
+                      ms / 1000, ms % 1000 / 100);
+  }
+  lua_remove(L, -2);
+}
+
+#define MOVED_FMT "cannot write: database %s was deleted, moved or replaced " \
+                  "while koop had it open; nothing more was written to it"
+
+/* What errno of a failed write means for the user, or NULL when it is
+** not one that only a write gets. */
+static const char *write_failure (int err) {
+  switch (err) {
+    case ENOSPC: return "the disk is full: free some space, then run it again";
+    case EDQUOT: return "the disk quota is used up: free some space, then run it again";
+    case EFBIG: return "the file has reached its size limit (ulimit -f)";
+    case EROFS: return "the file system is read-only";
+    default: return NULL;
+  }
+}
+
+/* True if path is on a file system mounted read-only. */
+static int on_readonly_fs (const char *path) {
+  struct statvfs vfs;
+  return path != NULL && statvfs(path, &vfs) == 0 && (vfs.f_flag & ST_RDONLY);
+}
+
 /* Push the message for e (sql at sqlidx, or 0; a parse error's offset
 ** counts from byte `base` of it). */
 static void push_message (lua_State *L, Conn *c, const SqlErr *e, int sqlidx,
@@ -221,13 +340,40 @@ static void push_message (lua_State *L, Conn *c, const SqlErr *e, int sqlidx,
         lua_pushfstring(L, "database %s was changed by another process during "
                         "this transaction; run it again", c->path);
       else
-        lua_pushfstring(L, "database %s is locked by another process "
-                        "(koop waited %d ms)", c->path, busy_ms(c->db));
+        push_busy(L, c->db, c->path);
+      return;
+    case SQLITE_AUTH:
+      if (koop_sandbox_refusal(L) != NULL) {
+        lua_pushstring(L, koop_sandbox_refusal(L));
+        return;
+      }
+      break;
+    case SQLITE_FULL:
+      lua_pushfstring(L, "cannot write database %s: %s", c->path,
+                      write_failure(e->sys_errno == EFBIG ? EFBIG : ENOSPC));
+      return;
+    case SQLITE_IOERR:
+      if (write_failure(e->sys_errno) != NULL)
+        lua_pushfstring(L, "cannot write database %s: %s (%s)", c->path,
+                        write_failure(e->sys_errno), e->msg);
+      else
+        lua_pushfstring(L, "database %s: input/output error (%s%s%s)", c->path,
+                        e->msg, e->sys_errno ? ": " : "",
+                        e->sys_errno ? strerror(e->sys_errno) : "");
       return;
     case SQLITE_READONLY:
+      if (e->ext == SQLITE_READONLY_DBMOVED) {
+        lua_pushfstring(L, MOVED_FMT, c->path);
+        return;
+      }
       if (c->readonly) {
         lua_pushfstring(L, "cannot write: database %s was opened read-only",
                         c->path);
+        return;
+      }
+      if (on_readonly_fs(sqlite3_db_filename(c->db, "main"))) {
+        lua_pushfstring(L, "cannot write: database %s is on a read-only file "
+                        "system", c->path);
         return;
       }
       if (sqlite3_db_readonly(c->db, "main") == 1) {
@@ -471,6 +617,17 @@ static int blank (const char *s) {
 
 enum { ONE, MANY, NONE };
 
+/* Raise if the db:tx this thread runs has lost its transaction (see
+** tx_ended): a function that caught the error and went on would write
+** the rest in autocommit mode, each statement committed on its own, and
+** a nested db:tx would BEGIN afresh: half a change saved. */
+static void check_tx_alive (lua_State *L, Conn *c, const char *what) {
+  if (c->tx_lost && c->txdepth > 0 && c->tx_thread == L)
+    koop_error_raise(L, "abort", NULL, "%s: the transaction of db:tx was "
+                     "rolled back by an earlier error in it (e.g. a full disk);"
+                     " nothing more can run in it", what);
+}
+
 /* The statement for the SQL (a Lua string at sqlidx of the connection at
 ** dbidx), busy: the cached one when idle, else a new one, cached if the
 ** cached one is not in use.  Returns NULL and sets *count to MANY or NONE
@@ -482,6 +639,7 @@ static Stmt *acquire (lua_State *L, Conn *c, int dbidx, int sqlidx, int *count) 
   Stmt *st;
   SqlErr e;
   int rc;
+  check_tx_alive(L, c, "db");
   lua_getiuservalue(L, dbidx, UV_CACHE);
   lua_pushvalue(L, sqlidx);
   lua_rawget(L, -2);
@@ -1113,9 +1271,13 @@ static int db_rows (lua_State *L) { return db_iter(L, 1, "db:rows"); }
 static int db_urows (lua_State *L) { return db_iter(L, 0, "db:urows"); }
 
 /* Commit hook of every connection: a transaction ended, db:txid()
-** changes. */
+** changes.  While db:tx runs (its own COMMIT or ROLLBACK comes after
+** txdepth drops), that means its transaction is lost: SQLite rolled it
+** back after an error (a full disk, an I/O error) or it was ended by hand. */
 static int tx_ended (void *conn) {
-  ((Conn *)conn)->txid++;
+  Conn *c = (Conn *)conn;
+  c->txid++;
+  if (c->txdepth > 0) c->tx_lost = 1;
   return 0;                          /* 0: the commit goes ahead */
 }
 
@@ -1164,6 +1326,18 @@ static void tx_undo (Conn *c, int outer) {
   }
 }
 
+/* True if c's file was deleted, moved or replaced since it was opened.
+** In WAL mode SQLite goes on writing then, to the WAL of a file that is
+** gone: the change would be lost.  And it does not checkpoint such a
+** file on close, so a new file under the same name would inherit the WAL
+** and have the old file's pages replayed into it: conn_close empties the
+** WAL first.  Two stat calls. */
+static int file_moved (Conn *c) {
+  int moved = 0;
+  return sqlite3_file_control(c->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved)
+         == SQLITE_OK && moved;
+}
+
 /* The end of db:tx, also its continuation after a yield: commit (or
 ** release the savepoint) and return fn's results, or undo and raise fn's
 ** error again, the same value. */
@@ -1171,6 +1345,7 @@ static int tx_end (lua_State *L, int status, lua_KContext outer) {
   Conn *c = (Conn *)lua_touserdata(L, 1);
   int which = outer ? TX_COMMIT : TX_RELEASE;
   SqlErr e;
+  if (c->txdepth > 0 && --c->txdepth == 0) c->tx_lost = 0;
   if (status != LUA_OK && status != LUA_YIELD) {
     if (c->db != NULL) tx_undo(c, (int)outer);
     return lua_error(L);
@@ -1182,6 +1357,10 @@ static int tx_end (lua_State *L, int status, lua_KContext outer) {
     return koop_error_raise(L, "abort", NULL, "db:tx: the transaction ended "
                             "inside the function (an error rolled it back, or "
                             "COMMIT/ROLLBACK ran there)");
+  if (outer && file_moved(c)) {
+    tx_undo(c, 1);
+    return koop_error_raise(L, "readonly", NULL, MOVED_FMT, c->path);
+  }
   if (tx_run(c, which, &e) != SQLITE_OK) {
     tx_undo(c, (int)outer);
     lua_pushstring(L, tx_sql[which]);
@@ -1202,12 +1381,23 @@ static int db_tx (lua_State *L) {
                               "got %s", luaL_typename(L, 2));
     lua_pop(L, 1);
   }
+  check_tx_alive(L, c, "db:tx");
   outer = sqlite3_get_autocommit(c->db);
   which = !outer ? TX_SAVEPOINT : c->readonly ? TX_BEGIN : TX_BEGIN_IMMEDIATE;
   if (tx_run(c, which, &e) != SQLITE_OK) {
     lua_pushstring(L, tx_sql[which]);
     return raise_sqlerr(L, c, &e, lua_gettop(L), 0);
   }
+  if (outer && !c->readonly && file_moved(c)) {
+    tx_run(c, TX_ROLLBACK, NULL);
+    return koop_error_raise(L, "readonly", NULL, MOVED_FMT, c->path);
+  }
+  if (outer) {          /* levels left by a coroutine that never resumed */
+    c->txdepth = 0;
+    c->tx_lost = 0;
+    c->tx_thread = L;
+  }
+  c->txdepth++;
   return tx_end(L, lua_pcallk(L, lua_gettop(L) - 2, LUA_MULTRET, 0, outer,
                               tx_end), outer);
 }
@@ -1276,6 +1466,9 @@ static void conn_close (Conn *c) {
     c->tx[i] = NULL;
   }
   koop_interrupt_unwatch(c->db);
+  if (!c->readonly && file_moved(c))   /* empty the WAL left at the name */
+    sqlite3_wal_checkpoint_v2(c->db, "main", SQLITE_CHECKPOINT_TRUNCATE,
+                              NULL, NULL);
   sqlite3_close_v2(c->db);
   c->db = NULL;
 }
@@ -1399,8 +1592,10 @@ static void stmt_push_names (lua_State *L, Stmt *st) {
 ** statement is then reset, ready to run again). */
 static int stmt_step (lua_State *L) {
   Stmt *st = check_stmt(L, "stmt:step");
-  int rc = sqlite3_step(st->vm);
+  int rc;
   SqlErr e;
+  check_tx_alive(L, st->conn, "stmt:step");
+  rc = sqlite3_step(st->vm);
   if (rc == SQLITE_ROW) {
     stmt_push_names(L, st);
     push_row(L, st->vm, lua_gettop(L));
@@ -1423,6 +1618,7 @@ static int stmt_exec (lua_State *L) {
   sqlite3_int64 before = sqlite3_total_changes64(st->conn->db);
   SqlErr e;
   int rc;
+  check_tx_alive(L, st->conn, "stmt:exec");
   stmt_restart(st);
   if (lua_gettop(L) > 1) stmt_bind_args(L, st, "stmt:exec");
   while ((rc = sqlite3_step(st->vm)) == SQLITE_ROW) {}
@@ -1442,6 +1638,7 @@ static int stmt_iter (lua_State *L, int named, const char *what) {
   Stmt *st = check_stmt(L, what);
   Cursor *cu;
   int cidx, nargs = lua_gettop(L) - 1;
+  check_tx_alive(L, st->conn, what);
   stmt_restart(st);
   if (nargs > 0) stmt_bind_args(L, st, what);
   cu = push_cursor(L, 1, 0, what);
@@ -1525,10 +1722,15 @@ static void conn_open (lua_State *L, Conn *c, const char *path, int flags) {
   if (rc == SQLITE_NOTADB)
     open_fail(L, c, "notadb", lua_pushfstring(L, "%s is not an SQLite "
                                               "database", path));
-  if (rc == SQLITE_BUSY)
-    open_fail(L, c, "busy", lua_pushfstring(L, "database %s is locked by "
-                                            "another process (koop waited %d "
-                                            "ms)", path, BUSY_MS));
+  if (rc == SQLITE_BUSY) {
+    push_busy(L, c->db, path);
+    open_fail(L, c, "busy", lua_tostring(L, -1));
+  }
+  if (rc == SQLITE_CANTOPEN && on_readonly_fs(path))
+    open_fail(L, c, "cantopen", lua_pushfstring(L, "cannot open database %s: "
+              "it is on a read-only file system, without the %s-shm file that "
+              "a WAL-mode database needs there; copy it to a writable place",
+              path, path));
   if (rc == SQLITE_OK)
     rc = sqlite3_exec(c->db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
   if (rc == SQLITE_OK && !c->readonly && !(flags & KOOP_DB_NOSCHEMA)

@@ -58,6 +58,9 @@ extern const struct koop_module koop_embedded[];  /* generated at build */
 void koop_open_modules(lua_State *L);
 /* Install koop.listdir into the koop table on top. */
 void koop_open_files(lua_State *L);
+/* Install every C concern into a new global table `koop` (also
+** package.loaded.koop): what main.c and the fuzz targets start from. */
+void koop_open_all(lua_State *L);
 
 /* ---- db.c: the SQLite binding ---------------------------------------- */
 
@@ -217,6 +220,12 @@ int koop_repl(lua_State *L);
 #define KOOP_COMPLETE_DONE  1   /* completions added (maybe none) */
 #define KOOP_COMPLETE_FILES 2   /* the argument is a file name */
 int koop_repl_complete(lua_State *L, const char *before, const char *word);
+/* Compile the entry (a string) on top of the stack as the REPL does and
+** push the function or the message; *quiet: a trailing ';' hides results. */
+int koop_repl_compile(lua_State *L, int *quiet);
+/* True if a compilation that ended with `status` (message on top) only
+** lacks more lines, so the REPL reads on with the >> prompt. */
+int koop_repl_incomplete(lua_State *L, int status);
 
 /* ---- sandbox.c: --safe, limits --------------------------------------- */
 
@@ -229,9 +238,13 @@ void koop_closestate(lua_State *L);
 /* True once --safe is applied to L. */
 int koop_sandbox_active(lua_State *L);
 /* db.c calls this for every connection: no extension loading, and under
-** --safe an authorizer refusing ATTACH and PRAGMAs that change the file. */
+** --safe an authorizer refusing ATTACH, PRAGMAs that change the file,
+** writes to a database file unless --safe=write, and names and PESEL. */
 void koop_sandbox_db(lua_State *L, sqlite3 *db);
 /* Apply the sandbox to the global environment after libraries load. */
 void koop_sandbox_apply(lua_State *L, const struct koop_limits *lim);
+/* Why the sandbox's authorizer last refused a statement (for the message
+** of SQLITE_AUTH: what was refused and how to allow it), or NULL. */
+const char *koop_sandbox_refusal(lua_State *L);
 
 #endif

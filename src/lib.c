@@ -19,9 +19,23 @@ static const struct koop_module *find_embedded (const char *name) {
   return NULL;
 }
 
-/* package.searchers entry: load an embedded module.  They are bytecode
-** compiled at build time (scripts/embed.c) with chunk names starting
-** "@[koop]", so tracebacks can tell koop's own frames from the user's. */
+/* Loader of an embedded module: upvalue 1 is its compiled chunk, 2 the
+** host table ({debug = the debug library}).  The chunk gets it as its
+** third argument, after require's two: koop's own modules keep what
+** --safe takes away from scripts, and no script can reach it. */
+static int load_embedded (lua_State *L) {
+  lua_settop(L, 2);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_pushvalue(L, lua_upvalueindex(2));
+  lua_call(L, 3, 1);
+  return 1;
+}
+
+/* package.searchers entry: load an embedded module; upvalue 1 is the host
+** table.  They are bytecode compiled at build time (scripts/embed.c) with
+** chunk names starting "@[koop]", so tracebacks can tell koop's own frames
+** from the user's. */
 static int search_embedded (lua_State *L) {
   const char *name = luaL_checkstring(L, 1);
   const struct koop_module *m = find_embedded(name);
@@ -31,8 +45,19 @@ static int search_embedded (lua_State *L) {
   }
   if (luaL_loadbufferx(L, m->source, m->len, name, "b") != LUA_OK)
     return lua_error(L);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushcclosure(L, load_embedded, 2);
   lua_pushfstring(L, "[koop]/%s", name);
   return 2;
+}
+
+/* Push the host table of koop's own modules (package on top). */
+static void push_host (lua_State *L) {
+  lua_createtable(L, 0, 1);
+  lua_getfield(L, -2, "loaded");
+  lua_getfield(L, -1, "debug");
+  lua_setfield(L, -3, "debug");
+  lua_pop(L, 1);
 }
 
 /* Prepend "DIR/?.lua;DIR/?/init.lua;" for each ';'-separated DIR in dirs
@@ -66,7 +91,10 @@ void koop_open_modules (lua_State *L) {
     lua_rawgeti(L, -1, i);
     lua_rawseti(L, -2, i + 1);
   }
-  lua_pushcfunction(L, search_embedded);
+  lua_pushvalue(L, -2);
+  push_host(L);                  /* package, searchers, package, host */
+  lua_remove(L, -2);
+  lua_pushcclosure(L, search_embedded, 1);
   lua_rawseti(L, -2, 2);
   lua_pop(L, 1);
   lua_pushvalue(L, -1);          /* package, for prepend_dirs */
@@ -99,4 +127,27 @@ static int l_listdir (lua_State *L) {
 void koop_open_files (lua_State *L) {
   lua_pushcfunction(L, l_listdir);
   lua_setfield(L, -2, "listdir");
+}
+
+/* Install the C concerns into a new global table `koop`. */
+void koop_open_all (lua_State *L) {
+  lua_newtable(L);
+  lua_pushliteral(L, KOOP_VERSION);
+  lua_setfield(L, -2, "version");
+  koop_open_errors(L);
+  koop_open_files(L);
+  koop_open_db(L);
+  koop_open_print(L);
+  koop_open_csv(L);
+  koop_open_ids(L);
+  koop_open_money(L);
+  koop_open_hash(L);
+  koop_open_json(L);
+  koop_open_text(L);
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "loaded");
+  lua_pushvalue(L, -3);
+  lua_setfield(L, -2, "koop");
+  lua_pop(L, 2);
+  lua_setglobal(L, "koop");
 }

@@ -6,6 +6,7 @@
 ** anywhere become ordinary error objects reported in one place.
 ** Exit status: 0 success, 1 error raised by a script or command, 2 bad usage.
 */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,29 +277,6 @@ static void push_config (lua_State *L, const struct options *o) {
   lua_pushboolean(L, o->lim.safe); lua_setfield(L, -2, "safe");
 }
 
-/* Install the C concerns into a new global table `koop`. */
-static void open_koop (lua_State *L) {
-  lua_newtable(L);
-  lua_pushliteral(L, KOOP_VERSION);
-  lua_setfield(L, -2, "version");
-  koop_open_errors(L);
-  koop_open_files(L);
-  koop_open_db(L);
-  koop_open_print(L);
-  koop_open_csv(L);
-  koop_open_ids(L);
-  koop_open_money(L);
-  koop_open_hash(L);
-  koop_open_json(L);
-  koop_open_text(L);
-  lua_getglobal(L, "package");
-  lua_getfield(L, -1, "loaded");
-  lua_pushvalue(L, -3);
-  lua_setfield(L, -2, "koop");
-  lua_pop(L, 2);
-  lua_setglobal(L, "koop");
-}
-
 /* Everything after option parsing, in protected mode. */
 static int pmain (lua_State *L) {
   int argc = (int)lua_tointeger(L, 1);
@@ -311,7 +289,7 @@ static int pmain (lua_State *L) {
     lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
   }
   luaL_openlibs(L);
-  open_koop(L);
+  koop_open_all(L);
   koop_open_modules(L);
   koop_set_timeout(o->lim.timeout_s);
   createargtable(L, argv, argc, o->script);
@@ -352,10 +330,18 @@ done:
   return 1;
 }
 
+/* Past a file size limit (ulimit -f) the kernel's SIGXFSZ would kill
+** koop in the middle of a write; ignored, the write fails with EFBIG, so
+** SQLite reports a full disk and rolls back, and the error names the file. */
+static void setup_signals (void) {
+  signal(SIGXFSZ, SIG_IGN);
+}
+
 int main (int argc, char **argv) {
   struct options o;
   lua_State *L;
   int status, exitcode = EXIT_USAGE;
+  setup_signals();
   memset(&o, 0, sizeof o);
   o.chunks = calloc((size_t)argc, sizeof *o.chunks);   /* at most one per argument */
   if (o.chunks == NULL) {

@@ -137,7 +137,7 @@ static int push_line (struct repl *r, int first) {
 }
 
 /* Whether a failed compilation only lacks more input (lua.c's test). */
-static int incomplete (lua_State *L, int status) {
+int koop_repl_incomplete (lua_State *L, int status) {
   size_t len;
   const char *msg;
   if (status != LUA_ERRSYNTAX) return 0;
@@ -164,7 +164,7 @@ static int load_return (lua_State *L, const char *code, size_t len, int semicolo
 ** quiet, then as statements.  Pushes the function or the error of the
 ** statement form (or of the expression form when only that one lacks
 ** input, so `{` continues); *quiet is set when nothing should print. */
-static int compile_entry (lua_State *L, int *quiet) {
+int koop_repl_compile (lua_State *L, int *quiet) {
   size_t len, end;
   const char *entry = lua_tolstring(L, -1, &len);
   int status, semicolon;
@@ -177,8 +177,8 @@ static int compile_entry (lua_State *L, int *quiet) {
   if (semicolon && (status = load_return(L, entry, end - 1, 1)) == LUA_OK) return status;
   if (semicolon) lua_pop(L, 1);
   status = luaL_loadbufferx(L, entry, len, CHUNKNAME, "t");
-  if (status == LUA_OK || incomplete(L, status)) return status;
-  if (incomplete(L, load_return(L, entry, len, 0))) {
+  if (status == LUA_OK || koop_repl_incomplete(L, status)) return status;
+  if (koop_repl_incomplete(L, load_return(L, entry, len, 0))) {
     lua_remove(L, -2);
     return LUA_ERRSYNTAX;
   }
@@ -211,8 +211,8 @@ static int read_entry (struct repl *r, int *quiet) {
     return ENTRY_COMMAND;
   }
   for (;;) {  /* stack: entry, function or message */
-    status = compile_entry(L, quiet);
-    if (!incomplete(L, status)) break;
+    status = koop_repl_compile(L, quiet);
+    if (!koop_repl_incomplete(L, status)) break;
     got = push_line(r, 0);
     if (got < 0) { lua_pop(L, 2); return ENTRY_CANCELLED; }
     if (got == 0) break;  /* end of input: report what is missing */

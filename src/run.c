@@ -9,11 +9,22 @@
 ** sqlite3_interrupt on every watched connection; SQLite returns
 ** SQLITE_INTERRUPT, which the binding raises as the same error.  The hook
 ** never fires inside SQLite's frames: SQLite calls no Lua in koop.
+**
+** Hooks belong to one thread (coroutine) each: every coroutine gets the
+** same count hook when it is made, and a stop in any thread arms the main
+** one, so a coroutine cannot outlive Ctrl-C or --timeout by swallowing the
+** error in coroutine.resume.  Code that runs in C without Lua or SQLite
+** steps (a Lua pattern backtracking, a C sort) sees no hook: under
+** --timeout an alarm ends the process if it still runs TIMEOUT_GRACE
+** seconds after the deadline (an open transaction is lost whole, never
+** half-written, as after a crash).
 */
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +32,7 @@
 
 #define MAX_WATCHED 64
 #define TIMEOUT_EVERY 100000   /* instructions between clock checks */
+#define TIMEOUT_GRACE 2        /* seconds C code may overrun --timeout */
 
 /* State shared with the signal handler; nothing else is global. */
 static lua_State *running_L = NULL;
@@ -30,6 +42,7 @@ static volatile sig_atomic_t interrupt_count = 0;
 static double last_interrupt = 0;
 static double deadline = 0;          /* monotonic seconds; 0 = none */
 static double timeout_seconds = 0;
+static char alarm_message[160];      /* written by the alarm handler */
 
 /* Monotonic clock in seconds. */
 static double now (void) {
@@ -37,6 +50,8 @@ static double now (void) {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
+
+static void hook_coroutines (lua_State *L);
 
 /* {================ error objects ================ */
 
@@ -169,6 +184,7 @@ void koop_open_errors (lua_State *L) {
   push_error_mt(L);
   lua_pop(L, 1);
   luaL_setfuncs(L, fns, 0);
+  hook_coroutines(L);
 }
 
 /* }================================================ */
@@ -191,19 +207,93 @@ int koop_interrupted (void) { return interrupt_seen; }
 
 void koop_interrupt_clear (void) { interrupt_seen = 0; }
 
-/* Hook armed by Ctrl-C or the deadline: raise, and stay armed so that a
-** pcall in user code cannot swallow the error. */
+/* Why running code must stop now ("interrupted", "timeout"), or NULL. */
+static const char *stop_reason (void) {
+  if (interrupt_seen) return "interrupted";
+  if (deadline > 0 && now() > deadline) return "timeout";
+  return NULL;
+}
+
+static void stop_hook (lua_State *L, lua_Debug *ar);
+
+/* Make thread L stop at its next instruction (also from a signal handler:
+** lua_sethook is safe there). */
+static void arm (lua_State *L) {
+  lua_sethook(L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
+}
+
+/* Hook armed by Ctrl-C or the deadline, and the count hook of --timeout
+** and of coroutines: raise, and stay armed (in this thread and the main
+** one) so that neither pcall nor coroutine.resume can swallow the error. */
 static void stop_hook (lua_State *L, lua_Debug *ar) {
+  const char *why = stop_reason();
   (void)ar;
-  if (interrupt_seen) {
-    lua_sethook(L, stop_hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
-    koop_error_raise(L, "interrupted", NULL, "interrupted");
+  if (why == NULL) return;
+  arm(L);
+  if (running_L != NULL && running_L != L) arm(running_L);
+  if (why[0] == 'i') koop_error_raise(L, "interrupted", NULL, "interrupted");
+  koop_error_raise(L, "timeout", NULL, "time limit of %f seconds exceeded",
+                   timeout_seconds);
+}
+
+/* Give a new coroutine (on top of the stack) the count hook, unless it
+** inherited one from its creator (lua_newthread copies the hook). */
+static void hook_coroutine (lua_State *L) {
+  lua_State *co = lua_tothread(L, -1);
+  if (co != NULL && lua_gethook(co) == NULL)
+    lua_sethook(co, stop_hook, LUA_MASKCOUNT, TIMEOUT_EVERY);
+}
+
+/* coroutine.create with the count hook; upvalue 1 is the original. */
+static int co_create (lua_State *L) {
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  hook_coroutine(L);
+  return 1;
+}
+
+/* coroutine.wrap with the count hook on the coroutine it wraps (the
+** first upvalue of the function it returns); upvalue 1 is the original. */
+static int co_wrap (lua_State *L) {
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  if (lua_getupvalue(L, -1, 1) != NULL) {
+    hook_coroutine(L);
+    lua_pop(L, 1);
   }
-  if (deadline > 0 && now() > deadline) {
-    lua_sethook(L, stop_hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
-    koop_error_raise(L, "timeout", NULL, "time limit of %f seconds exceeded",
-                     timeout_seconds);
+  return 1;
+}
+
+/* Replace coroutine.create and coroutine.wrap (the global table's). */
+static void hook_coroutines (lua_State *L) {
+  if (lua_getglobal(L, "coroutine") == LUA_TTABLE) {
+    lua_getfield(L, -1, "create");
+    lua_pushcclosure(L, co_create, 1);
+    lua_setfield(L, -2, "create");
+    lua_getfield(L, -1, "wrap");
+    lua_pushcclosure(L, co_wrap, 1);
+    lua_setfield(L, -2, "wrap");
   }
+  lua_pop(L, 1);
+}
+
+/* SIGALRM: code that no hook reaches overran --timeout by TIMEOUT_GRACE
+** seconds; end the process (SQLite keeps the database whole). */
+static void on_alarm (int sig) {
+  (void)sig;
+  if (write(STDERR_FILENO, alarm_message, strlen(alarm_message)) < 0) { /* nothing to do */ }
+  _exit(1);
+}
+
+/* Start (seconds > 0) or stop (0) the alarm of on_alarm. */
+static void set_alarm (double seconds) {
+  struct itimerval it;
+  memset(&it, 0, sizeof it);
+  it.it_value.tv_sec = (time_t)seconds;
+  it.it_value.tv_usec = (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6);
+  setitimer(ITIMER_REAL, &it, NULL);
 }
 
 /* Interrupt SQL on every watched connection (also from the signal
@@ -227,16 +317,16 @@ static void on_sigint (int sig) {
   last_interrupt = t;
   interrupt_count++;
   interrupt_seen = 1;
-  if (running_L != NULL)
-    lua_sethook(running_L, stop_hook,
-                LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
+  if (running_L != NULL) arm(running_L);
   interrupt_sql();
 }
 
 /* SQLite progress handler: enforces --timeout inside long SQL. */
 static int progress_deadline (void *ud) {
   (void)ud;
-  return (deadline > 0 && now() > deadline) || interrupt_seen;
+  if (stop_reason() == NULL) return 0;
+  if (running_L != NULL) arm(running_L);  /* a pcall around the SQL cannot go on */
+  return 1;
 }
 
 void koop_set_timeout (double seconds) { timeout_seconds = seconds; }
@@ -301,9 +391,24 @@ static int msghandler (lua_State *L) {
   return 1;
 }
 
+/* The progress handler stops SQL past the deadline with SQLITE_INTERRUPT,
+** which the binding raises as "interrupted": name it a timeout (error
+** object on top; Ctrl-C's own interrupts stay as they are). */
+static void retag_timeout (lua_State *L) {
+  if (interrupt_seen || !koop_error_is(L, -1) || stop_reason() == NULL) return;
+  lua_getfield(L, -1, "code");
+  if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "interrupted") == 0) {
+    lua_pushliteral(L, "timeout");
+    lua_setfield(L, -3, "code");
+    lua_pushfstring(L, "time limit of %f seconds exceeded", timeout_seconds);
+    lua_setfield(L, -3, "message");
+  }
+  lua_pop(L, 1);
+}
+
 int koop_docall (lua_State *L, int narg, int nres) {
   int status, base = lua_gettop(L) - narg;
-  struct sigaction sa, old;
+  struct sigaction sa, old, old_alarm;
   lua_pushcfunction(L, msghandler);
   lua_insert(L, base);
   running_L = L;
@@ -316,8 +421,19 @@ int koop_docall (lua_State *L, int narg, int nres) {
   if (timeout_seconds > 0) {
     deadline = now() + timeout_seconds;
     lua_sethook(L, stop_hook, LUA_MASKCOUNT, TIMEOUT_EVERY);
+    snprintf(alarm_message, sizeof alarm_message, "\nkoop: time limit of %g "
+             "seconds exceeded in code that cannot be interrupted (e.g. a Lua "
+             "pattern); exiting\n", timeout_seconds);
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, &old_alarm);
+    set_alarm(timeout_seconds + TIMEOUT_GRACE);
   }
   status = lua_pcall(L, narg, nres, base);
+  if (timeout_seconds > 0) {
+    set_alarm(0);
+    sigaction(SIGALRM, &old_alarm, NULL);
+    if (status != LUA_OK) retag_timeout(L);
+  }
   sigaction(SIGINT, &old, NULL);
   running_L = NULL;
   lua_sethook(L, NULL, 0, 0);

@@ -44,6 +44,19 @@ expect_err_empty() { if [ ! -s "$T/err" ]; then pass "$1"; else flunk "$1" "stde
 # expect_true NAME CMD...: CMD succeeds.
 expect_true() { _n=$1; shift; if "$@"; then pass "$_n"; else flunk "$_n" "failed: $*"; fi; }
 
+# cases_db FILE: a database of gmina Bogoria with one NGO (id 1) and 50
+# open cases (ids 1-50), ready for a services import; checkpointed.
+cases_db() {
+  "$KOOP" -d "$1" init --gmina 2612013 >/dev/null 2>&1
+  run "$KOOP" -d "$1" --today 2021-12-31 -e '
+    db:tx(function()
+      institutions.add{ name = "Stowarzyszenie Razem", kind = "NGO", gmina = "2612013" }
+      for i = 1, 50 do cases.open{ opened_on = "2019-01-01" } end
+    end)
+    db:exec("PRAGMA wal_checkpoint(TRUNCATE)")'
+  expect_rc "the database of 50 cases" 0
+}
+
 finish() {
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]

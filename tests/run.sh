@@ -63,5 +63,10 @@ for build in "$@"; do
     [ -f "$t" ] && runtest "$t [$build]" sh "$t"
   done
 done
+# The libFuzzer targets that `make fuzzers` built for the first build, a
+# short run of each (KOOP_FUZZ_SECONDS, default 15), once for the suite.
+if [ $# -gt 0 ] && ls "$1"/fuzz/*_fuzz >/dev/null 2>&1; then
+  runtest "tests/fuzz/run.sh $1/fuzz" sh tests/fuzz/run.sh "$1/fuzz" "${KOOP_FUZZ_SECONDS:-15}"
+fi
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -29,6 +29,8 @@ chmod +x "$logs/koop"
 
 # KOOP_BIN: what arg[-n] holds (the real binary, not the wrapper).
 export KOOP="$logs/koop" KOOP_BIN="$bin" PTYRUN="$top/$build/tools/ptyrun"
+# KOOP_VALGRIND: transcripts skip what valgrind itself distorts (peak memory).
+export KOOP_VALGRIND=1
 export KOOP_HISTORY=/dev/null KOOP_INIT= KOOP_DB= KOOP_TODAY= KOOP_USER=tester
 
 passed=0

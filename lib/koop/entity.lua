@@ -777,15 +777,26 @@ function M.collection(spec)
 
   function methods.update(o, input)
     local db = conn()
-    local old = rawget(o, ROW)
-    local row = build(input, old, db)
-    local changed = {}
-    for _, c in ipairs(columns) do
-      if row[c] ~= old[c] then changed[#changed + 1] = c end
+    local mine, row = rawget(o, ROW), nil
+    -- Inside the write transaction, judge the change against the row as
+    -- it is now: o may be stale (another process changed the row since o
+    -- was read), and against stale values a change could be skipped as
+    -- "no change" (a lost update) or audited with wrong before values.
+    local function work()
+      local now = db:first(get_sql, mine[key])
+      if not now then koop.raise{ code = "notfound", message = tostring(o) .. " no longer exists" } end
+      local old = rawget(wrap(now), ROW)
+      rawset(o, ROW, old)
+      row = build(input, old, db)
+      local changed = {}
+      for _, c in ipairs(columns) do
+        if row[c] ~= old[c] then changed[#changed + 1] = c end
+      end
+      if #changed == 0 then return o end
+      return do_update(db, o, row, changed)
     end
-    if #changed == 0 then return o end
-    local ok, res = pcall(db.tx, db, do_update, db, o, row, changed)
-    if not ok then rawset(o, ROW, old); error(explain(res, row), 0) end
+    local ok, res = pcall(db.tx, db, work)
+    if not ok then rawset(o, ROW, mine); error(explain(res, row or mine), 0) end
     return res
   end
 

@@ -660,6 +660,12 @@ end
 
 local DRY_RUN = setmetatable({}, { __tostring = function() return "dry run" end })
 
+-- Error codes that are about one row: the import lists them and goes on.
+-- Any other error object (a full disk, an I/O error, busy, interrupted,
+-- a time or memory limit) stops it at once: the database, not the row,
+-- failed, and SQLite may have rolled the whole transaction back already.
+local ROW_ERRORS = { invalid = true, constraint = true, mismatch = true, range = true, toobig = true }
+
 -- The message of an import with bad rows: a count and the first ones.
 local function failure_message(file, kind, errors, rows, shown)
   local lines = { ("%s: %d of %d row%s of %s %s not valid; nothing was imported:"):format(file, #errors, rows,
@@ -705,7 +711,7 @@ function M.import(q)
       if ok then
         added = added + 1
       else
-        if koop.is_error(err) and err.code == "interrupted" then error(err, 0) end
+        if koop.is_error(err) and not ROW_ERRORS[err.code] then error(err, 0) end
         errors[#errors + 1] = row_error(reader:line(), err, header_of, def)
       end
     end

@@ -45,8 +45,9 @@ local audit = require "koop.audit"
 local json = require "koop.json"
 local dates = require "koop.dates"
 local cases_mod = require "koop.cases"
--- The module itself uses debug (hooks, frames); rules never see it.
-local debug = require "debug"
+-- The module itself uses debug (hooks, frames); rules never see it, nor
+-- do --safe scripts: lib.c hands it to koop's modules as a third argument.
+local debug = select(3, ...).debug
 
 local M = {}
 local db = entity.db
@@ -284,6 +285,23 @@ local function line_of(ctx, ...)
     end
   end
   return nil
+end
+
+-- The line of source where brackets nest deepest (strings and comments
+-- counted too: it only points at where the parser gave up).
+local function deepest_line(source)
+  local depth, deepest, line, at = 0, 0, 1, 1
+  for c in source:gmatch("[%[%]{}()\n]") do
+    if c == "\n" then
+      line = line + 1
+    elseif c == "{" or c == "(" or c == "[" then
+      depth = depth + 1
+      if depth > deepest then deepest, at = depth, line end
+    else
+      depth = depth - 1
+    end
+  end
+  return at
 end
 
 -- Raise a load error at file:line (code "invalid", field procedure.<what>).
@@ -738,10 +756,15 @@ local function compile(source, file)
   local ctx = { file = file, chunkname = chunkname, lines = {} }
   for line in (source .. "\n"):gmatch("([^\n]*)\n") do ctx.lines[#ctx.lines + 1] = line end
   if source:byte(1) == 27 then
-    koop.raise{ code = "syntax", field = "procedure", message = file .. ": a procedure is Lua text, not a binary chunk" }
+    koop.raise{ code = "syntax", field = "procedure", message = file .. ":1: a procedure is Lua text, not a binary chunk" }
   end
   local chunk, err = load(source, chunkname, "t", sandbox())
-  if not chunk then koop.raise{ code = "syntax", field = "procedure", message = err } end
+  if not chunk then
+    if not err:find(":%d+: ") then   -- a parser limit that Lua reports without a line
+      err = ("%s:%d: %s (brackets nest too deeply)"):format(file, deepest_line(source), err)
+    end
+    koop.raise{ code = "syntax", field = "procedure", message = err }
+  end
   sources[chunkname] = true
   local top = { P = { name = file, version = "", file = file, limit = DEFAULT_LIMIT, actors = {} },
     fn = chunk, label = "loading" }
@@ -749,7 +772,8 @@ local function compile(source, file)
   if not ok then
     if not is_error(decl) or not decl.rule then error(decl, 0) end
     local cause = decl.cause
-    koop.raise{ code = decl.code, field = "procedure", message = ("%s:%s: %s"):format(file, tostring(decl.line or "?"),
+    local line = decl.line and decl.line > 0 and decl.line or line_of(ctx, "koop.procedure", "procedure") or 1
+    koop.raise{ code = decl.code, field = "procedure", message = ("%s:%d: %s"):format(file, line,
       is_error(cause) and cause.message or tostring(cause):gsub("^[^\n]-:%d+: ", "", 1)) }
   end
   if type(decl) ~= "table" or not decl[DECLARED] then
@@ -757,7 +781,8 @@ local function compile(source, file)
     while last > 1 and not ctx.lines[last]:find("%S") do last = last - 1 end
     load_error(ctx, last, "spec", "the file must return koop.procedure{...} (it returned %s)", show(decl))
   end
-  ctx.line = decl.line
+  -- a tail call (`return koop.procedure{...}`) leaves no caller line: find it
+  ctx.line = decl.line and decl.line > 0 and decl.line or line_of(ctx, "koop.procedure", "procedure") or 1
   local P = validate(ctx, decl.spec)
   P.source = source
   P.hash = koop.sha256(source)

@@ -3,6 +3,8 @@
 -- globals; the run ends with "N passed, N failed".
 local koop = require "koop"
 local dates = require "koop.dates"
+-- debug from lib.c's third argument, not the global (--safe takes that)
+local traceback = select(3, ...).debug.traceback
 
 local M = {}
 
@@ -102,7 +104,7 @@ local function run_one(fn, pinned)
   local db = fresh_db()
   local ok, err = xpcall(fn, function(e)
     if koop.is_error(e) then return tostring(e) end
-    return debug.traceback(tostring(e), 2)
+    return traceback(tostring(e), 2)
   end)
   db:close()
   _G.db, koop.db = nil, nil
@@ -115,7 +117,12 @@ end
 function M.run(paths, match)
   if #paths == 0 then paths = { "." } end
   local passed, failed = 0, 0
-  local pinned = require("koop.cli").config.today
+  local config = require("koop.cli").config
+  if config.safe then
+    -- each test needs a fresh database with koop's schema, which --safe refuses to create
+    koop.raise{ code = "auth", message = "koop test runs tests on fresh databases: not with --safe (run it without)" }
+  end
+  local pinned = config.today
   -- domain modules register their own event handlers when they load: load
   -- them all now, so that the handlers kept between tests are exactly theirs
   require("koop.domain").load_all()

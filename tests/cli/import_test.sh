@@ -77,11 +77,16 @@ peak() { # peak resident KiB of a koop importing $1 into a copy of s.db
     for l in io.lines('/proc/self/status') do local k = l:match('^VmHWM:%s*(%d+)') if k then print(k) end end"
   rm -f p.db p.db-wal p.db-shm
 }
+if [ -n "${KOOP_VALGRIND:-}" ]; then
+  # valgrind's own bookkeeping grows with every block freed: make check measures this
+  pass "services stream: skipped under valgrind (make check measures the memory)"
+else
 small_kb=$(peak small.csv)
 big_kb=$(peak big.csv)
 [ -n "$small_kb" ] && [ -n "$big_kb" ] && [ "$big_kb" -lt $((small_kb + 8192)) ] \
   && pass "services stream: peak ${big_kb} KiB for 200,000 rows, ${small_kb} KiB for 20,000" \
   || flunk "services stream" "peak ${big_kb:-?} KiB for 200,000 rows, ${small_kb:-?} KiB for 20,000"
+fi
 run "$KOOP" -d s.db --today 2021-12-31 import services small.csv
 expect_rc "koop import services" 0
 expect_out "counted" "small.csv: 20000 rows of services imported"

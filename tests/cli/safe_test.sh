@@ -16,7 +16,7 @@ run "$KOOP" --safe -d :memory: -e 'print(pcall(require, "socket.core"))'
 expect_out_has "--safe: no C modules" '^false'
 run "$KOOP" --safe -d :memory: -e 'db:exec("ATTACH DATABASE ? AS x", "'"$T"'/x.db")'
 expect_rc "--safe: ATTACH refused" 1
-expect_err_has "--safe: ATTACH says not authorized" 'not authorized'
+expect_err_has "--safe: ATTACH says why" 'ATTACH and VACUUM INTO are not allowed'
 expect_true "--safe: ATTACH created no file" test ! -e "$T/x.db"
 run "$KOOP" --safe -d :memory: -e 'db:exec("PRAGMA journal_mode = DELETE")'
 expect_rc "--safe: a PRAGMA that writes is refused" 1
@@ -28,7 +28,18 @@ expect_err_has "--safe: ... with what to do" "koop -d g.db init"
 "$KOOP" -d g.db init >/dev/null
 run "$KOOP" --safe -d g.db -e 'print(institutions.count{})'
 expect_out "--safe: the domain API reads an initialised database" "0"
+run "$KOOP" --safe -d g.db -e 'institutions.add{ kind = "OPS", name = "Ośrodek", level = "gmina" }'
+expect_rc "--safe: the domain API does not write" 1
+expect_err_has "--safe: ... and says how to allow it" 'may not change the database \(INSERT of institution\); run it with --safe=write'
+run "$KOOP" --safe=write -d g.db -e 'institutions.add{ kind = "OPS", name = "Ośrodek", level = "gmina" } print(institutions.count{})'
+expect_out "--safe=write: the domain API writes" "1"
+run "$KOOP" -d g.db audit verify
+expect_rc "--safe=write: ... audited, the chain verifies" 0
 run "$KOOP" --memory 20 -d :memory: -e 'local t = {} for i = 1, 1e8 do t[i] = ("x"):rep(100) .. i end'
 expect_rc "--memory stops a memory bomb" 1
 expect_err_has "--memory says why" 'not enough memory'
+printf 'test("t", function() eq(1, 1) end)\n' > t_test.lua
+run "$KOOP" --safe test t_test.lua
+expect_rc "--safe: koop test is refused (its fresh databases need the schema)" 1
+expect_err_has "... saying to run it without --safe" "not with --safe"
 finish

@@ -1,0 +1,1 @@
+return koop.procedure { name = "s", version = "1", stages = { "diagnoza", "nie ma" } }

@@ -1,0 +1,1 @@
+return koop.procedure { name = "x", version = "1" }

@@ -1,0 +1,1 @@
+return koop.procedure "1stag" 

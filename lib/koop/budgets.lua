@@ -71,6 +71,7 @@ local events = require "koop.events"
 local audit = require "koop.audit"
 local json = require "koop.json"
 local dates = require "koop.dates"
+local budget_sql = require "koop.budget_sql"
 
 local M = {}
 local money = koop.money
@@ -95,35 +96,11 @@ local function one_of(col, list)
   return concat(out, " OR ")
 end
 
--- The plan of line L (an SQL expression naming the line's id) after the
--- moves of amendments dated up to ON (an SQL expression).
-local function planned_sql(L, ON)
-  return ([[(SELECT planned_gr FROM budget_line WHERE id = %s)
-   + coalesce((SELECT sum(m.amount_gr) FROM budget_move m JOIN budget_amendment a ON a.id = m.amendment_id
-                WHERE m.to_line_id = %s AND a.date <= %s), 0)
-   - coalesce((SELECT sum(m.amount_gr) FROM budget_move m JOIN budget_amendment a ON a.id = m.amendment_id
-                WHERE m.from_line_id = %s AND a.date <= %s), 0)]]):format(L, L, ON, L, ON)
-end
-
--- What is committed on line L, and what is left to pay on commitment C
--- (after its reductions and payments), as SQL expressions.
-local function committed_sql(L)
-  return ("coalesce((SELECT sum(amount_gr) FROM commitment WHERE line_id = %s), 0)"):format(L)
-end
-local function net_commitment_sql(C)
-  return ("(SELECT amount_gr FROM commitment WHERE id = %s)"
-    .. " + coalesce((SELECT sum(amount_gr) FROM commitment WHERE reduces_id = %s), 0)")
-    :format(C, C)
-end
-local function paid_sql(C)
-  return ("coalesce((SELECT sum(amount_gr) FROM expenditure WHERE commitment_id = %s), 0)"):format(C)
-end
-local function delivered_sql(C)
-  return ("coalesce((SELECT sum(cost) FROM service_delivery WHERE commitment_id = %s), 0)"):format(C)
-end
-local function budget_status_sql(L)
-  return ("(SELECT b.status FROM budget_line l JOIN budget b ON b.id = l.budget_id WHERE l.id = %s)"):format(L)
-end
+-- The SQL expressions of budget figures live in koop.budget_sql (shared
+-- with the reports, which need them without loading this module).
+local planned_sql, committed_sql = budget_sql.planned, budget_sql.committed
+local net_commitment_sql, paid_sql = budget_sql.net_commitment, budget_sql.paid
+local delivered_sql, budget_status_sql = budget_sql.delivered, budget_sql.budget_status
 
 local ALWAYS = "'9999-12-31'"
 
@@ -448,18 +425,8 @@ end
 
 -- {==================== figures ====================
 
--- Plan (after the moves up to ?2), committed, spent of lines, in grosze,
--- counting only what is dated up to ?2.
-local FIGURES = [[
-SELECT l.id, l.no, l.name, l.budget_id, ]] .. planned_sql("l.id", "?2") .. [[ AS planned,
-  coalesce((SELECT sum(c.amount_gr) FROM commitment c WHERE c.line_id = l.id AND c.signed_on <= ?2), 0) AS committed,
-  coalesce((SELECT sum(e.amount_gr) FROM commitment c JOIN expenditure e ON e.commitment_id = c.id
-             WHERE c.line_id = l.id AND e.paid_on <= ?2), 0) AS spent
-  FROM budget_line l WHERE %s ORDER BY l.no]]
-local LINE_FIGURES = FIGURES:format("l.id = ?1")
-local BUDGET_FIGURES = FIGURES:format("l.budget_id = ?1")
--- For reports: the execution's SQL (?1 the budget's id, ?2 the date).
-M.execution_sql = BUDGET_FIGURES
+local LINE_FIGURES = budget_sql.figures("l.id = ?1")
+local BUDGET_FIGURES = budget_sql.execution
 local LAST_DAY = "9999-12-31"
 
 -- Figures of line id (grosze) as of `on` (default: everything entered).

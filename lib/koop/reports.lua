@@ -489,8 +489,8 @@ function sections.budget(r, p)
   local db = p.db
   r:heading("Wykonanie budżetu")
   if not has_table(db, "budget") then r:text("Moduł budżetu nie jest zainstalowany."); return false end
-  -- the budget module's own SQL of the execution table (b:execution)
-  local figures = require("koop.budgets").execution_sql
+  -- the budget family's own SQL of the execution table (b:execution)
+  local figures = require("koop.budget_sql").execution
   local list = db:query("SELECT b.id, b.name, b.source, b.period_from, b.period_to FROM budget b WHERE "
     .. p.area.cond("b.gmina_terc") .. " ORDER BY b.name COLLATE PL, b.id")
   if #list == 0 then r:text("W wybranym obszarze nie ma budżetów."); return false end

@@ -421,8 +421,15 @@ local function localise(db, t, coll, problems)
   return found
 end
 
+-- The audit record's hash of a member's identity, keyed with the database's
+-- pesel_key (a bare hash of a name and a PESEL could be guessed): written by
+-- koop.cases, checked by verify.
+function M.identity_hash(key, first_name, last_name, pesel)
+  return hash_fields(key, first_name, last_name, pesel)
+end
+
 -- The same for case_member_identity, whose log keeps only a keyed hash of
--- the names and PESEL (koop.cases identity_json).
+-- the names and PESEL (M.identity_hash).
 local function localise_identities(db, problems)
   local key, found = schema.meta(db, "pesel_key"), 0
   local state = {}
@@ -437,7 +444,7 @@ local function localise_identities(db, problems)
       found = found + 1
     else
       s.seen = true
-      if not key or hash_fields(key, first, last, pesel) ~= s.sha256 then
+      if not key or M.identity_hash(key, first, last, pesel) ~= s.sha256 then
         problems[#problems + 1] = ("case_member_identities member %d: the names or PESEL differ from the audit record (seq %d by %s; the log keeps only their keyed hash)")
           :format(id, s.seq, s.actor)
         found = found + 1

@@ -324,7 +324,6 @@ local function zl(g) return tostring(grosze(g)) end
 local ZERO = zl(0)
 
 local to_grosze = entity.to_grosze
-M.to_grosze = to_grosze
 
 -- An amount option of a method for field `field` of collection `cname`,
 -- as grosze (raises naming the field).

@@ -659,11 +659,10 @@ end
 local INSERT_IDENTITY = "INSERT INTO case_member_identity (member_id, first_name, last_name, pesel) VALUES (?, ?, ?, ?)"
 local UPDATE_IDENTITY = "UPDATE case_member_identity SET first_name = ?, last_name = ?, pesel = ? WHERE member_id = ?"
 
--- The audit record of an identity: which fields, and their SHA-256 keyed
--- like pesel_hash (a bare hash of a name and a PESEL could be guessed).
+-- The audit record of an identity: which fields, and their keyed hash.
 local function identity_json(idn)
   return json.encode{ fields = idn.pesel and "first_name,last_name,pesel" or "first_name,last_name",
-    sha256 = koop.sha256_fields(pesel_key(db()), idn.first_name, idn.last_name, idn.pesel) }
+    sha256 = audit.identity_hash(pesel_key(db()), idn.first_name, idn.last_name, idn.pesel) }
 end
 
 --- Add a member to case c (see c:add_member).

@@ -1750,6 +1750,17 @@ static void conn_open (lua_State *L, Conn *c, const char *path, int flags) {
   koop_interrupt_watch(c->db);
 }
 
+
+/* Without memory statistics sqlite3_malloc takes no mutex, but SQLite
+** enforces a heap limit only with them.  Statement and savepoint journals
+** stay in memory up to 16 MiB (SQLite's default is 64 KiB): every write
+** through the domain API is a savepoint, and a journal spilled to a temp
+** file costs a write() per page it saves, a quarter of the API's time. */
+void koop_db_setup (int heap_limited) {
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, heap_limited != 0);
+  sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 16 << 20);
+}
+
 /* Push a connection: a userdata with its statement cache, path and guard
 ** as uservalues; then open it (raising on failure). */
 void koop_db_push_open (lua_State *L, const char *path, int flags) {
@@ -1898,10 +1909,6 @@ void koop_open_db (lua_State *L) {
   };
   static const luaL_Reg null_meta[] = {{"__tostring", null_tostring}, {NULL, NULL}};
   int koop = lua_gettop(L);
-  /* koop reads no SQLite memory statistics: without them sqlite3_malloc
-  ** takes no mutex (SQLite is still threadsafe; a call after SQLite has
-  ** started only fails, harmlessly). */
-  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   new_type(L, NULL_MT, "koop.null", null_meta, NULL);
   new_type(L, BLOB_MT, "koop.blob", blob_meta, NULL);
   new_type(L, CURSOR_MT, "Cursor", cursor_meta, NULL);

@@ -71,6 +71,9 @@ void koop_open_db(lua_State *L);
 #define KOOP_DB_READONLY 1
 #define KOOP_DB_NOSCHEMA 2
 void koop_db_push_open(lua_State *L, const char *path, int flags);
+/* Process-wide SQLite settings, called once before SQLite starts (later
+** calls change nothing); heap_limited: a heap limit will be set. */
+void koop_db_setup(int heap_limited);
 /* The sqlite3 handle of the connection object at idx, or NULL. */
 sqlite3 *koop_db_handle(lua_State *L, int idx);
 
@@ -232,8 +235,10 @@ int koop_repl_incomplete(lua_State *L, int status);
 struct koop_limits { double timeout_s; size_t memory_bytes; int safe, safe_write; };
 /* Allocator that enforces memory_bytes (0 = unlimited). */
 void *koop_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
-/* A state using koop_alloc with that limit; close with koop_closestate. */
-lua_State *koop_newstate(size_t memory_bytes);
+/* A state using koop_alloc with lim's memory limit (1 GB under --safe
+** when none is given), SQLite's heap capped alike; koop_db_setup runs
+** first.  Close with koop_closestate. */
+lua_State *koop_newstate(const struct koop_limits *lim);
 void koop_closestate(lua_State *L);
 /* True once --safe is applied to L. */
 int koop_sandbox_active(lua_State *L);

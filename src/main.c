@@ -349,7 +349,7 @@ int main (int argc, char **argv) {
     return 1;
   }
   if (collectargs(argv, &o) != 0) goto done;
-  L = koop_newstate(o.lim.memory_bytes);
+  L = koop_newstate(&o.lim);
   if (L == NULL) {
     fprintf(stderr, "%s: cannot create state: not enough memory\n", PROGNAME);
     exitcode = 1;

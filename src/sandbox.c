@@ -64,11 +64,17 @@ static void limit_memory (struct alloc_state *st, size_t bytes) {
   sqlite3_hard_heap_limit64((sqlite3_int64)bytes);
 }
 
-/* Create a state whose allocations stop at memory_bytes (0 = unlimited). */
-lua_State *koop_newstate (size_t memory_bytes) {
+/* Create a state whose allocations stop at lim's memory limit.  The limit
+** is known here, before SQLite starts (the heap limit starts it), because
+** SQLite enforces a heap limit only if it keeps memory statistics, which
+** must be chosen before it starts. */
+lua_State *koop_newstate (const struct koop_limits *lim) {
   struct alloc_state *st = calloc(1, sizeof *st);
+  size_t memory_bytes = lim->memory_bytes;
   lua_State *L;
   if (st == NULL) return NULL;
+  if (memory_bytes == 0 && lim->safe) memory_bytes = SAFE_MEMORY_DEFAULT;
+  koop_db_setup(memory_bytes > 0);
   if (memory_bytes > 0) limit_memory(st, memory_bytes);
   L = lua_newstate(koop_alloc, st);
   if (L == NULL) free(st);
@@ -218,11 +224,7 @@ void koop_sandbox_apply (lua_State *L, const struct koop_limits *lim) {
   static const char *const os_fields[] = {
     "execute", "remove", "rename", "exit", "getenv", "tmpname", "setlocale", NULL };
   struct sandbox *sb;
-  void *ud;
   if (!lim->safe) return;
-  /* a default limit, on states made by koop_newstate (which own the bookkeeping) */
-  if (lua_getallocf(L, &ud) == koop_alloc && ((struct alloc_state *)ud)->limit == 0)
-    limit_memory(ud, SAFE_MEMORY_DEFAULT);
   sb = lua_newuserdatauv(L, sizeof *sb, 0);
   memset(sb, 0, sizeof *sb);
   sb->write = lim->safe_write;

@@ -98,6 +98,9 @@ attempt 25 "a huge SQL result" \
   'return db:query("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 10000000) SELECT x, hex(randomblob(64)) FROM c")' \
   "not enough memory|out of memory" --memory 64
 attempt 26 "zeroblob of 2 GB" 'return db:value("SELECT zeroblob(2e9)")' "string or blob too big"
+attempt 48 "1.6 GB of strings in SQL alone, under the default --safe limit (SQLite's heap is capped too)" \
+  'return db:value("SELECT length(a) + length(b) FROM (SELECT hex(zeroblob(4e8)) AS a, hex(zeroblob(4e8)) AS b)")' \
+  "out of memory"
 attempt 27 "os.date with a huge format" 'return os.date(("%c"):rep(1e7))' "not enough memory" --memory 64
 attempt 28 "string.format with a huge width" 'return string.format("%99999d", 1)' "invalid conversion"
 run "$KOOP" --safe -d g.db -e 'local t = {} local c = t for i = 1, 1e5 do c[1] = {} c = c[1] end print(#koop.pretty(t) > 0) print("alive")'

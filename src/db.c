@@ -1753,15 +1753,15 @@ static void conn_open (lua_State *L, Conn *c, const char *path, int flags) {
 
 /* Without memory statistics sqlite3_malloc takes no mutex, but SQLite
 ** enforces a heap limit only with them.  Statement and savepoint journals
-** stay in memory up to 1 MiB (SQLite's default is 64 KiB): every write
-** through the domain API is a savepoint, and once one journal of a
-** transaction passed 64 KiB, every later one went to a temp file at a
-** write() per page, a third of the API's time.  (SQLite allocates the
-** threshold as one block: 1 MiB was as fast as 16 MiB and -1, unlimited
-** 1 KiB blocks, slower.) */
+** are kept in memory (as temp_store=MEMORY would, leaving temp tables on
+** disk): every write through the domain API is a savepoint, and once one
+** journal of a transaction passed SQLite's 64 KiB threshold, every later
+** one went to a temp file at a write() per page, a third of the API's
+** time.  Not a larger threshold: SQLite 3.40 then fails the spill with
+** SQLITE_FULL (tests/lua/db_test.lua has the case). */
 void koop_db_setup (int heap_limited) {
   sqlite3_config(SQLITE_CONFIG_MEMSTATUS, heap_limited != 0);
-  sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 1 << 20);
+  sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, -1);
 }
 
 /* Push a connection: a userdata with its statement cache, path and guard

@@ -321,6 +321,28 @@ test("SQL errors inside tx roll back and keep their error object", function()
   eq(db:value("SELECT count(*) FROM a"), 0)
 end)
 
+test("a savepoint that rewrites a large table (a journal of megabytes) commits or rolls back whole", function()
+  -- koop keeps statement and savepoint journals in memory (db.c,
+  -- koop_db_setup); SQLite 3.40 failed a spill to a temp file past a
+  -- threshold other than its default with "disk is full"
+  local path = tmpfile()
+  local d = koop.open(path)
+  d:exec("CREATE TABLE t(a, b)")
+  d:exec("WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < 50000) "
+    .. "INSERT INTO t SELECT k, hex(randomblob(50)) FROM n")
+  d:tx(function() d:tx(function() d:exec("UPDATE t SET b = b || 'x'") end) end)
+  eq(d:value("SELECT count(*) FROM t WHERE b LIKE '%x'"), 50000)
+  raises(function()
+    d:tx(function() d:tx(function()
+      d:exec("UPDATE t SET b = b || 'y'")
+      koop.raise{ code = "invalid", message = "undo it" }
+    end) end)
+  end, "invalid")
+  eq(d:value("SELECT count(*) FROM t WHERE b LIKE '%y'"), 0)
+  d:close()
+  cleanup(path)
+end)
+
 test("nested tx are savepoints", function()
   db:exec("CREATE TABLE a(x)")
   db:tx(function()

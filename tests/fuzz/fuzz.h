@@ -74,7 +74,10 @@ static inline int fuzz_setup(lua_State *L)
 ** if it cannot be made (that is the harness's fault, not the input's). */
 static inline lua_State *fuzz_koop_state(size_t memory_bytes)
 {
-  lua_State *L = koop_newstate(memory_bytes);
+  struct koop_limits lim = { 0 };
+  lua_State *L;
+  lim.memory_bytes = memory_bytes;
+  L = koop_newstate(&lim);
   if (L == NULL) fuzz_fail("cannot create a Lua state");
   lua_pushcfunction(L, fuzz_setup);
   if (lua_pcall(L, 0, 0, 0) != LUA_OK)

@@ -28,7 +28,9 @@ CTESTS   := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/*_test.c)
 TOOLS    := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 KOOP     := $(BUILD)/koop
 
-SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+# The sanitizer and fuzzer builds of `make check` also fail on any warning
+# (the plain build only shows them, for compilers newer than Debian 12's).
+SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined -Werror
 
 .PHONY: all check test demo bench install clean deps sanitize check-valgrind
 all: $(KOOP) $(CTESTS) $(TOOLS)

@@ -14,7 +14,8 @@
 #   reports    `koop report referrals` and `koop report budget` (all
 #              gminas, to --today) on the loaded database, against the same
 #              SQL statements run by the sqlite3 shell (w_report_sql.lua
-#              records them from a run of the report).  Target: <= 1.1 x.
+#              records them from a run of the report), each measurement
+#              the mean of enough runs to last about 0.5 s.  Target: <= 1.1 x.
 #
 # Runs alternate, BENCH_REPS times (default 3); medians of the wall clock
 # (runone: fork to wait4), CPU time and peak RSS.  Checked: the import's
@@ -133,14 +134,26 @@ for r in referrals budget; do
     sed 's/^/w_report: /' >&2
   sed -i 's/COLLATE PL\b/COLLATE NOCASE/g' "$WORK/$r.sql"
 done
+# A report of a few milliseconds is mostly process start-up, and one run
+# of it is noise: each measurement is the mean of enough back-to-back runs
+# to last about half a second (at most 100), the same count for koop and
+# the shell, found from one untimed run of the shell.
+runs () {
+  t=$("$BIN/runone" -i "$WORK/$1.sql" -- "$SQLITE3" -batch -bail -readonly "$LOADED" | cut -d' ' -f1) ||
+    fail "sqlite3 $1 failed"
+  awk -v t="$t" 'BEGIN { n = int(0.5 / (t > 0 ? t : 0.001)); print (n < 1 ? 1 : n > 100 ? 100 : n) }'
+}
+n_referrals=$(runs referrals)
+n_budget=$(runs budget)
 i=1
 while [ "$i" -le "$REPS" ]; do
-  echo "w_report: reports, repetition $i of $REPS" >&2
+  echo "w_report: reports, repetition $i of $REPS (runs per measurement: $n_referrals, $n_budget)" >&2
   for r in referrals budget; do
-    m=$("$BIN/runone" -o "$WORK/$r.md" -- "$KOOP" --readonly -d "$LOADED" --today "$TODAY" report "$r" --gmina all --to "$TODAY") ||
+    eval "n=\$n_$r"
+    m=$("$BIN/runone" -n "$n" -o "$WORK/$r.md" -- "$KOOP" --readonly -d "$LOADED" --today "$TODAY" report "$r" --gmina all --to "$TODAY") ||
       fail "koop report $r failed"
     record "koop-$r" "$m"
-    m=$("$BIN/runone" -i "$WORK/$r.sql" -o "$WORK/$r.out" -- "$SQLITE3" -batch -bail -readonly "$LOADED") ||
+    m=$("$BIN/runone" -n "$n" -i "$WORK/$r.sql" -o "$WORK/$r.out" -- "$SQLITE3" -batch -bail -readonly "$LOADED") ||
       fail "sqlite3 $r failed"
     record "sql-$r" "$m"
   done
@@ -179,5 +192,5 @@ awk -v rows="$ROWS" -v tenth="$TENTH" -v cases="$CASES" '
     }
   }
   function line(label, k, base) {
-    printf "  %-44s %9.3f %9.3f %10d %8.2f\n", label, mw[k], mc[k], mr[k], mw[k] / mw[base]
+    printf "  %-44s %9.4f %9.4f %10d %8.2f\n", label, mw[k], mc[k], mr[k], mw[k] / mw[base]
   }' "$RESULTS"

@@ -567,6 +567,10 @@ local function services_stream(ctx)
     db:exec("DROP INDEX " .. CASE_INDEX)
     ctx.rebuild = index_sql
   end
+  -- The rows are sealed by one aggregate at the end, not by the insert
+  -- trigger row by row, unless rows are booked on budget lines: those go
+  -- through services.add, which updates the row it inserts.
+  local sealed = not i_line and audit.bulk_insert(db, "service_delivery")
 
   -- Field i of a row, or raise when it is empty.
   local function required(fields, i, name)
@@ -640,15 +644,17 @@ local function services_stream(ctx)
     if notes then notes = check_notes(notes) end
     local line_id = i_line and optional(fields, i_line)
     if line_id then
-      -- booked on a budget: the whole API, so that the cost is booked
+      -- booked on a budget: the whole API, so that the cost is booked (cost
+      -- is grosze here; the API reads a plain number as złoty)
       services.add{ case = case_id, provider = provider, service = service, date = date, units = units,
-        unit = unit, cost = cost, status = status, notes = notes, budget_line_id = tointeger(tonumber(line_id)) or line_id }
+        unit = unit, cost = grosze_of(cost), status = status, notes = notes, budget_line_id = tointeger(tonumber(line_id)) or line_id }
       return
     end
     exec(db, SERVICE_INSERT, case_id, provider, service, date, units, unit, cost, status, notes)
   end
 
   local function finish()
+    if sealed then sealed(); sealed = nil end
     if ctx.rebuild then db:exec(ctx.rebuild); ctx.rebuild = nil end
   end
   return row, finish

@@ -11,7 +11,9 @@
 -- the audit row; an error in audit.append before or after its INSERT; an
 -- error raised by a hook after each number of Lua instructions of an add
 -- in turn, in a transaction that is then committed) leaves neither row,
--- for a plain add and for m:attend.
+-- for a plain add and for m:attend.  The seals: they follow every commit
+-- and rollback, verify names what was edited behind koop's back, and
+-- audit.bulk_insert seals many rows by one aggregate.
 -- Run with: koop test tests/lua/audit_chain_test.lua
 
 local inst
@@ -358,6 +360,39 @@ test("the seal table and the schema snapshot are checked too", function()
   eq(intact, false)
   eq(problems[1], "table person: trigger seal_person_update was dropped")
   ok(problems[3] and problems[3]:find("field last_name: audit says 'Kowalska', table has 'Nowak'", 1, true), problems[3])
+end)
+
+test("audit.bulk_insert: one aggregate seals the rows, the same trigger comes back, a rollback undoes both", function()
+  setup()
+  add("Anna")
+  local trigger = db:value("SELECT sql FROM sqlite_master WHERE name = 'seal_person_insert'")
+  local ok_out, err = pcall(audit.bulk_insert, db, "person")
+  ok(not ok_out and tostring(err):find("needs a transaction", 1, true), tostring(err))
+  db:tx(function()
+    local done = audit.bulk_insert(db, "person")
+    eq(db:value("SELECT count(*) FROM sqlite_master WHERE name = 'seal_person_insert'"), 0, "dropped meanwhile")
+    for i = 1, 50 do
+      db:exec("INSERT INTO person (first_name, last_name, institution_id, active) VALUES (?, 'Nowak', ?, 1)", "P" .. i, inst.id)
+    end
+    done()
+  end)
+  eq(db:value("SELECT sql FROM sqlite_master WHERE name = 'seal_person_insert'"), trigger, "the same trigger is back")
+  local stored, now = seal_of("person")
+  eq(stored, now, "the stored seal is the table's")
+  eq(stored.rows, 51)
+  local intact, problems = audit.verify()
+  eq(problems, {}, "raw SQL through koop's connection, like the seal triggers' own writes")
+  ok(intact)
+  -- rolled back: no rows, the trigger and the seal as before
+  local before = seal_of("person")
+  pcall(db.tx, db, function()
+    audit.bulk_insert(db, "person")
+    db:exec("INSERT INTO person (first_name, last_name, institution_id, active) VALUES ('Zofia', 'Nowak', ?, 1)", inst.id)
+    error("no")
+  end)
+  eq(db:value("SELECT sql FROM sqlite_master WHERE name = 'seal_person_insert'"), trigger)
+  eq(seal_of("person"), before)
+  db:tx(function() eq(audit.bulk_insert(db, "audit_log"), nil, "an unsealed table: nothing to do") end)
 end)
 
 test("writes through koop keep the seals: raw SQL, cascades, the identity fast path", function()

@@ -5,7 +5,8 @@
 -- row listed by line and column and nothing imported (an invalid NIP on
 -- line 1,234 of 10,000); --dry-run writing nothing; a wrong header, a
 -- missing column, an unterminated quote, a short row; the audit row of an
--- import; the streamed services path keeping the API's rules.
+-- import; the streamed services path keeping the API's rules and the
+-- seals (one aggregate instead of the insert trigger).
 -- Run with: koop test tests/lua/import_test.lua
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local F = dofile(here .. "case_fixture.lua")
@@ -235,6 +236,16 @@ test("services stream: ids or codes, names of providers and services, Polish num
   local after = json.decode(log[1].after_json)
   eq({ after.kind, after.rows, after.first_id, after.last_id }, { "services", 2, s[1].id, s[2].id })
   eq(db:value("PRAGMA foreign_keys"), 1, "foreign keys are on again")
+  -- sealed by one aggregate (audit.bulk_insert): the seal holds, the trigger is back
+  eq(db:value("SELECT count(*) FROM sqlite_schema WHERE name = 'seal_service_delivery_insert'"), 1)
+  local intact, problems = audit.verify()
+  eq(problems, {})
+  ok(intact)
+  db:exec("DROP TRIGGER seal_service_delivery_update")   -- an imported row edited behind koop's back
+  db:exec("UPDATE service_delivery SET cost = 1 WHERE id = ?", s[1].id)
+  intact, problems = audit.verify()
+  eq(intact, false)
+  ok(problems[2] and problems[2]:find("its rows do not match its seal", 1, true), problems[2])
   cleanup()
 end)
 
@@ -259,10 +270,34 @@ test("services keep the API's rules: closed case, before opening, future deliver
   ok(err.errors[3].message:find("after today", 1, true), err.errors[3].message)
   eq(services.count(), before)
   eq(db:value("SELECT count(*) FROM sqlite_schema WHERE name = 'service_delivery_case_ix'"), 1, "the index is there")
+  eq(db:value("SELECT count(*) FROM sqlite_schema WHERE name = 'seal_service_delivery_insert'"), 1, "the seal trigger too")
   -- scheduled in the future is fine
   local ok_path = file("case;provider;service;date\n" .. ("%d;%d;terapia;2021-01-04\n"):format(c.id, F.inst.ngo.id))
   exchange.import{ kind = "services", file = ok_path }
   eq(services.find{ case = c }[1].status, "scheduled")
+  cleanup()
+end)
+
+test("services with a budget line are booked through the API, and sealed row by row", function()
+  local c = services_setup()
+  local b = budgets.add{ name = "Projekt socjalny Bogoria", gmina = "2612012", source = "POWER/EFS",
+    total = "56 340,00 zł", period_from = "2019-06-01", period_to = "2020-12-31" }
+  local t = b:line{ name = "terapia", planned = "10 800,00 zł" }
+  b:line{ name = "poradnictwo", planned = "45 540,00 zł" }
+  b:approve{ date = "2019-06-10" }
+  local cm = t:commit{ contractor = F.inst.ngo, amount = "1 000,00", date = "2019-07-01" }
+  local path = file("case;provider;service;date;cost;budget_line\n"
+    .. ("%d;%d;terapia;2019-11-04;300;%d\n"):format(c.id, F.inst.ngo.id, t.id)
+    .. ("%d;%d;terapia;2019-11-05;200;\n"):format(c.id, F.inst.ngo.id))
+  eq(exchange.import{ kind = "services", file = path }.added, 2)
+  local s = services.find{ case = c, order = "date" }
+  eq({ s[1].commitment_id, s[2].commitment_id }, { cm.id, nil }, "the first is booked on the commitment")
+  eq(tostring(cm.delivered), "300,00\u{A0}zł", "booked at its cost (the import once passed grosze as złoty)")
+  eq({ s[1].cost, s[2].cost }, { 30000, 20000 }, "grosze")
+  eq(db:value("SELECT count(*) FROM sqlite_schema WHERE name = 'seal_service_delivery_insert'"), 1)
+  local intact, problems = audit.verify()
+  eq(problems, {})
+  ok(intact)
   cleanup()
 end)
 

@@ -55,4 +55,22 @@ function D.attendee(i, k)
   return (i * D.ATTENDEES + k - 1) % D.PEOPLE + 1, k == D.ATTENDEES and "usprawiedliwiony" or "obecny"
 end
 
+--- The start of the runs by plain SQL (domain_plain.lua, domain_floor.lua):
+--- the territory rows that gminas.ensure writes for the domain API, by
+--- db:exec; returns the institution kinds' level and sector by code.
+function D.plain_start(db)
+  db:exec([[INSERT INTO territory (terc, name, level, rodzaj, type, parent_terc, valid_from, valid_to) VALUES
+    ('26', 'świętokrzyskie', 'województwo', NULL, 'województwo', NULL, NULL, NULL),
+    ('2612', 'staszowski', 'powiat', NULL, 'powiat', '26', NULL, NULL),
+    ('2612012', 'Bogoria', 'gmina', 2, 'gmina wiejska', '2612', NULL, '2023-12-31'),
+    ('2612013', 'Bogoria', 'gmina', 3, 'gmina miejsko-wiejska', '2612', '2024-01-01', NULL),
+    ('2612014', 'Bogoria', 'gmina', 4, 'miasto', '2612', '2024-01-01', NULL),
+    ('2612015', 'Bogoria', 'gmina', 5, 'obszar wiejski', '2612', '2024-01-01', NULL)]])
+  local kind = {}
+  for code, level, sector in db:urows("SELECT code, level, sector FROM institution_kind") do
+    kind[code] = { level = level, sector = sector }
+  end
+  return kind
+end
+
 return D

@@ -29,17 +29,7 @@ end
 local function add(tbl, cols, ...) return db:tx(write, tbl, cols, ...) end
 
 db:tx(function()
-  db:exec([[INSERT INTO territory (terc, name, level, rodzaj, type, parent_terc, valid_from, valid_to) VALUES
-    ('26', 'świętokrzyskie', 'województwo', NULL, 'województwo', NULL, NULL, NULL),
-    ('2612', 'staszowski', 'powiat', NULL, 'powiat', '26', NULL, NULL),
-    ('2612012', 'Bogoria', 'gmina', 2, 'gmina wiejska', '2612', NULL, '2023-12-31'),
-    ('2612013', 'Bogoria', 'gmina', 3, 'gmina miejsko-wiejska', '2612', '2024-01-01', NULL),
-    ('2612014', 'Bogoria', 'gmina', 4, 'miasto', '2612', '2024-01-01', NULL),
-    ('2612015', 'Bogoria', 'gmina', 5, 'obszar wiejski', '2612', '2024-01-01', NULL)]])
-  local kind = {}
-  for code, level, sector in db:urows("SELECT code, level, sector FROM institution_kind") do
-    kind[code] = { level = level, sector = sector }
-  end
+  local kind = D.plain_start(db)
   for i = 1, D.INSTITUTIONS do
     local r = D.institution(i)
     add("institution", "id, name, kind, sector, level, gmina_terc, regon, city, postal_code, active",

@@ -299,7 +299,9 @@ schema.after_migrate[#schema.after_migrate + 1] = seal
 --- the update and delete triggers would take out a hash never put in.
 --- Returns nil (nothing to do) for a table with no seal or no integer key.
 function M.bulk_insert(db, t)
-  if not db:in_transaction() then error("audit.bulk_insert: needs a transaction", 2) end
+  if not db:in_transaction() then
+    koop.raise{ code = "invalid", field = "db", message = "audit.bulk_insert: needs a transaction (call it inside db:tx)" }
+  end
   local name = "seal_" .. t .. "_insert"
   local trigger = db:value("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", name)
   local key = trigger and key_of(db, t)
@@ -312,7 +314,7 @@ function M.bulk_insert(db, t)
       :format(column_list("", cols), quote(t), quote(key)), above)
     local digest = db:value("SELECT digest FROM koop_seal WHERE tbl = ?", t)
     -- the sum of the row hashes mod 2^64, as seal_add keeps it: Lua's integers wrap the same way
-    db:exec("UPDATE koop_seal SET rows = rows + ?, digest = ? WHERE tbl = ?", r.n, digest + (r.digest or 0), t)
+    db:exec("UPDATE koop_seal SET rows = rows + ?, digest = ? WHERE tbl = ?", r.n, digest + r.digest, t)
     db:exec(trigger)
   end
 end
